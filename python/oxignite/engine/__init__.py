@@ -1,0 +1,48 @@
+"""oxignite.engine: ignite's Engine and events on a native core.
+
+``create_supervised_trainer`` / ``create_supervised_evaluator`` and the supervised step
+functions live in :mod:`oxignite.engine.supervised`, which needs torch; they are imported
+on first use so that ``import oxignite.engine`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from oxignite.engine.engine import Engine
+from oxignite.engine.events import (
+    CallableEventWithFilter,
+    EventEnum,
+    Events,
+    EventsList,
+    RemovableEventHandle,
+    State,
+)
+
+_SUPERVISED = (
+    "create_supervised_trainer",
+    "create_supervised_evaluator",
+    "supervised_training_step",
+    "supervised_training_step_amp",
+    "supervised_evaluation_step",
+    "supervised_evaluation_step_amp",
+    "_prepare_batch",
+)
+
+__all__ = [
+    "Engine",
+    "Events",
+    "State",
+    "EventEnum",
+    "CallableEventWithFilter",
+    "EventsList",
+    "RemovableEventHandle",
+    *[name for name in _SUPERVISED if not name.startswith("_")],
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUPERVISED:
+        return getattr(importlib.import_module("oxignite.engine.supervised"), name)
+    raise AttributeError(f"module 'oxignite.engine' has no attribute {name!r}")

@@ -1,0 +1,710 @@
+"""The Engine: ignite's API, with handler tables, filters, dispatch and the loop in Rust.
+
+This module checks arguments and keeps the API; the per-iteration work happens in
+:class:`oxignite._core.EngineCore`.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Optional
+
+from oxignite._core import BUILTIN_EVENTS, EngineCore, NativeState
+from oxignite.engine.events import (
+    CallableEventWithFilter,
+    EventEnum,
+    Events,
+    EventsList,
+    RemovableEventHandle,
+    State,
+)
+from oxignite.engine.utils import _check_signature, _signature_binds, _to_hours_mins_secs
+
+__all__ = ["Engine"]
+
+_BUILTIN_IDS = {name: index for index, (name, _, _) in enumerate(BUILTIN_EVENTS)}
+_TERMINATE_VALUES = {0: False, 1: True, 2: "skip_completed"}
+_TERMINATE_EPOCH_VALUES = {0: False, 1: True, 2: "skip_epoch_completed"}
+
+
+def _event_key(event: Any) -> Any:
+    """Events are identified by name, as in ignite; a string stands for itself."""
+    if isinstance(event, CallableEventWithFilter):
+        return event.name
+    return event
+
+
+def _flag_code(value: Any, skip_value: str) -> int:
+    if value == skip_value:
+        return 2
+    return 1 if value else 0
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"Argument {name} should be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(
+            f"Argument {name} is invalid. Please, set a correct {name} positive value, "
+            f"got {value!r}"
+        )
+
+
+class Engine:
+    """Runs a process function over data, firing events that handlers attach to.
+
+    Same API and behaviour as ``ignite.engine.Engine``.
+
+    Args:
+        process_function: ``(engine, batch) -> output``, called once per iteration; its
+            return value is stored in ``engine.state.output``.
+
+    Handlers changed during a dispatch: a handler added while an event is being dispatched is
+    first called at the next firing of that event; a handler removed during a dispatch is not
+    called again, not even later in that same dispatch. Handlers may fire events, terminate
+    or interrupt the engine, and run other engines. Calling ``run()`` on an engine from one of
+    its own handlers raises RuntimeError.
+
+    Examples:
+        >>> from oxignite.engine import Engine, Events
+        >>> def train_step(engine, batch):
+        ...     return batch * 10
+        >>> trainer = Engine(train_step)
+        >>> @trainer.on(Events.EPOCH_COMPLETED)
+        ... def log(engine):
+        ...     print(f"epoch {engine.state.epoch}: last output {engine.state.output}")
+        >>> state = trainer.run([1, 2, 3], max_epochs=2)
+        epoch 1: last output 30
+        epoch 2: last output 30
+        >>> state.iteration
+        6
+    """
+
+    _state_dict_all_req_keys: tuple[str, ...] = ("epoch_length", "iteration")
+    _state_dict_one_of_opt_keys: tuple[tuple[str, ...], ...] = (("max_epochs", "max_iters"),)
+    interrupt_resume_enabled = True
+
+    def __init__(self, process_function: Callable[["Engine", Any], Any]) -> None:
+        if process_function is None:
+            raise ValueError("Engine must be given a processing function in order to run.")
+        if not callable(process_function):
+            raise TypeError(
+                "Argument process_function should be a callable (engine, batch) -> output, "
+                f"got {type(process_function).__name__}"
+            )
+        self._core = EngineCore()
+        self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
+        self._process_function = process_function
+        self._event_ids: dict[Any, int] = {}
+        self._events_by_id: list[Any] = [None] * len(BUILTIN_EVENTS)
+        self._allowed_events: list[Any] = []
+        self._event_to_attr: dict[Any, str] = dict(State.event_to_attr)
+        self._state_dict_user_keys: list[str] = []
+        self._state: State = State()
+        self.register_events(*Events)
+        _check_signature(process_function, "process_function", self, None)
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The run's :class:`State`."""
+        return self._state
+
+    @state.setter
+    def state(self, value: State) -> None:
+        if not isinstance(value, NativeState):
+            raise TypeError(f"engine.state must be a State, got {type(value).__name__}")
+        if self._core.is_running:
+            raise RuntimeError("engine.state cannot be replaced while the engine is running")
+        self._state = value
+        self._core.reset_run()
+
+    @property
+    def should_terminate(self) -> Any:
+        """False, True, or ``"skip_completed"`` after ``terminate(skip_completed=True)``."""
+        return _TERMINATE_VALUES[self._core.should_terminate]
+
+    @should_terminate.setter
+    def should_terminate(self, value: Any) -> None:
+        self._core.should_terminate = _flag_code(value, "skip_completed")
+
+    @property
+    def should_terminate_single_epoch(self) -> Any:
+        """False, True, or ``"skip_epoch_completed"``."""
+        return _TERMINATE_EPOCH_VALUES[self._core.should_terminate_single_epoch]
+
+    @should_terminate_single_epoch.setter
+    def should_terminate_single_epoch(self, value: Any) -> None:
+        self._core.should_terminate_single_epoch = _flag_code(value, "skip_epoch_completed")
+
+    @property
+    def should_interrupt(self) -> bool:
+        return self._core.should_interrupt
+
+    @should_interrupt.setter
+    def should_interrupt(self, value: bool) -> None:
+        self._core.should_interrupt = bool(value)
+
+    @property
+    def last_event_name(self) -> Optional[Any]:
+        """The event fired last (None before the first)."""
+        event_id = self._core.last_event
+        return None if event_id is None else self._events_by_id[event_id]
+
+    @last_event_name.setter
+    def last_event_name(self, event: Optional[Any]) -> None:
+        self._core.last_event = None if event is None else self._event_id(event)
+
+    @property
+    def state_dict_user_keys(self) -> list:
+        """Names of State attributes that ``state_dict()`` saves besides the counters."""
+        return self._state_dict_user_keys
+
+    # -- events -----------------------------------------------------------------------
+
+    def register_events(
+        self, *event_names: Any, event_to_attr: Optional[dict] = None
+    ) -> None:
+        """Adds custom events that handlers may attach to and ``fire_event`` may fire.
+
+        Args:
+            event_names: EventEnum members or strings.
+            event_to_attr: maps events to the State attribute their filters count; the
+                attribute is created (as 0) if missing and is updated by the user.
+
+        Examples:
+            >>> from oxignite.engine import Engine
+            >>> engine = Engine(lambda engine, batch: engine.fire_event("custom"))
+            >>> engine.register_events("custom")
+            >>> calls = []
+            >>> _ = engine.add_event_handler("custom", lambda: calls.append(1))
+            >>> _ = engine.run([0, 0])
+            >>> len(calls)
+            2
+        """
+        if not (event_to_attr is None or isinstance(event_to_attr, dict)):
+            raise ValueError(f"Expected event_to_attr to be dictionary. Got {type(event_to_attr)}.")
+        for index, event in enumerate(event_names):
+            if not isinstance(event, (str, EventEnum)):
+                raise TypeError(
+                    f"Value at {index} of event_names should be a str or EventEnum, "
+                    f"but given {event!r}"
+                )
+            key = _event_key(event)
+            if event_to_attr and event in event_to_attr:
+                self._event_to_attr[event] = event_to_attr[event]
+            counter = self._event_to_attr.get(event)
+            if key in self._event_ids:
+                if event_to_attr and event in event_to_attr:
+                    self._core.set_event_counter(self._event_ids[key], counter)
+                continue
+            if key in _BUILTIN_IDS and isinstance(event, Events):
+                event_id = _BUILTIN_IDS[key]
+            else:
+                event_id = self._core.register_event(counter)
+                self._events_by_id.append(None)
+            self._event_ids[key] = event_id
+            self._events_by_id[event_id] = event
+            self._allowed_events.append(event)
+        self._state._update_attrs(self._event_to_attr)
+
+    def has_registered_events(self, event: Any) -> bool:
+        """Whether ``event`` is registered on this engine."""
+        return _event_key(event) in self._event_ids
+
+    def _event_id(self, event: Any) -> int:
+        try:
+            return self._event_ids[_event_key(event)]
+        except (KeyError, TypeError):
+            self.logger.error(f"attempt to add event handler to an invalid event {event}")
+            raise ValueError(
+                f"Event {event} is not a valid event for this {self.__class__.__name__}."
+            ) from None
+
+    def _assert_allowed_event(self, event_name: Any) -> None:
+        self._event_id(event_name)
+
+    # -- handlers ---------------------------------------------------------------------
+
+    def add_event_handler(
+        self, event_name: Any, handler: Callable, *args: Any, **kwargs: Any
+    ) -> RemovableEventHandle:
+        """Calls ``handler`` each time ``event_name`` fires (and its filter passes).
+
+        The engine is passed as first argument if the handler accepts it, then ``args`` and
+        ``kwargs``. EXCEPTION_RAISED handlers also get the exception; TERMINATE_SINGLE_EPOCH
+        handlers that accept an ``iter_counter`` keyword get it.
+
+        Args:
+            event_name: an event, an event with a filter, or an EventsList.
+            handler: the callable.
+            args, kwargs: passed on to the handler.
+
+        Returns:
+            A :class:`RemovableEventHandle`, also a context manager, that removes it again.
+
+        Raises:
+            TypeError: if the handler is not callable.
+            ValueError: for an unknown event, a filter on an event without counter, or a
+                handler whose signature cannot take the call.
+
+        Examples:
+            >>> from oxignite.engine import Engine, Events
+            >>> engine = Engine(lambda engine, batch: None)
+            >>> def log(engine, prefix):
+            ...     print(prefix, engine.state.epoch)
+            >>> _ = engine.add_event_handler(Events.EPOCH_COMPLETED, log, "epoch")
+            >>> _ = engine.run([0], max_epochs=2)
+            epoch 1
+            epoch 2
+        """
+        if isinstance(event_name, EventsList):
+            for event in event_name:
+                self.add_event_handler(event, handler, *args, **kwargs)
+            return RemovableEventHandle(event_name, handler, self)
+        if not callable(handler):
+            raise TypeError(
+                f"Argument handler should be callable, got {type(handler).__name__} for event "
+                f"{event_name}"
+            )
+        event_id = self._event_id(event_name)
+        event_filter = getattr(event_name, "filter", None)
+        if event_filter is not None and self._counter_of(event_name) is None:
+            raise ValueError(
+                f"Event {event_name!r} cannot take a filter: it has no counter in State "
+                "(map it to one with register_events(..., event_to_attr=...))"
+            )
+        pass_engine, with_event_args = self._call_plan(event_id, handler, args, kwargs)
+        self._core.add_handler(
+            event_id,
+            handler,
+            pass_engine,
+            with_event_args,
+            args or None,
+            kwargs or None,
+            event_filter,
+        )
+        self.logger.debug(f"Added handler for event {event_name}")
+        return RemovableEventHandle(event_name, handler, self)
+
+    def _counter_of(self, event: Any) -> Optional[str]:
+        if isinstance(event, Events) or _event_key(event) in _BUILTIN_IDS:
+            return BUILTIN_EVENTS[_BUILTIN_IDS[_event_key(event)]][2]
+        for known, attr in self._event_to_attr.items():
+            if _event_key(known) == _event_key(event):
+                return attr
+        return None
+
+    def _call_plan(
+        self, event_id: int, handler: Callable, args: tuple, kwargs: dict
+    ) -> tuple[bool, bool]:
+        """Decides once how the handler is called: (pass the engine?, pass event args?)."""
+        if event_id == _BUILTIN_IDS["EXCEPTION_RAISED"]:
+            options = [((Exception(),), {}, True)]
+        elif event_id == _BUILTIN_IDS["TERMINATE_SINGLE_EPOCH"]:
+            options = [((), {"iter_counter": 0}, True), ((), {}, False)]
+        else:
+            options = [((), {}, False)]
+        for pass_engine in (True, False):
+            for event_args, event_kwargs, with_event_args in options:
+                first = (self,) if pass_engine else ()
+                if _signature_binds(handler, *first, *event_args, *args, **kwargs, **event_kwargs):
+                    return pass_engine, with_event_args
+        event_args, event_kwargs, _ = options[0]
+        _check_signature(handler, "handler", *event_args, *args, **kwargs, **event_kwargs)
+        raise AssertionError("unreachable")  # _check_signature raised
+
+    def on(self, event_name: Any, *args: Any, **kwargs: Any) -> Callable:
+        """Decorator form of :meth:`add_event_handler`.
+
+        Examples:
+            >>> from oxignite.engine import Engine, Events
+            >>> engine = Engine(lambda engine, batch: None)
+            >>> @engine.on(Events.COMPLETED)
+            ... def done(engine):
+            ...     print("done after", engine.state.iteration)
+            >>> _ = engine.run([0, 0, 0])
+            done after 3
+        """
+
+        def decorator(f: Callable) -> Callable:
+            self.add_event_handler(event_name, f, *args, **kwargs)
+            return f
+
+        return decorator
+
+    def has_event_handler(self, handler: Callable, event_name: Optional[Any] = None) -> bool:
+        """Whether ``handler`` is registered (on ``event_name``, or on any event)."""
+        if event_name is None:
+            return self._core.has_handler(handler)
+        event_id = self._event_ids.get(_event_key(event_name))
+        if event_id is None:
+            return False
+        return self._core.has_handler(handler, event_id)
+
+    def remove_event_handler(self, handler: Callable, event_name: Any) -> None:
+        """Removes ``handler`` from ``event_name``.
+
+        Raises:
+            ValueError: if the event is unknown or the handler is not registered on it.
+        """
+        event_id = self._event_ids.get(_event_key(event_name))
+        if event_id is None:
+            raise ValueError(f"Input event name '{event_name}' does not exist")
+        if self._core.remove_handler(event_id, handler) == 0:
+            raise ValueError(f"Input handler '{handler}' is not found among registered event handlers")
+
+    @property
+    def _event_handlers(self) -> dict[Any, list]:
+        """``{event: [(handler, args, kwargs), ...]}`` for events with handlers (read-only)."""
+        out = {}
+        for key, event_id in self._event_ids.items():
+            rows = self._core.handlers(event_id)
+            if rows:
+                out[self._events_by_id[event_id]] = rows
+        return out
+
+    def fire_event(self, event_name: Any) -> None:
+        """Calls the handlers of ``event_name`` now (e.g. a custom event from the process
+        function).
+
+        Raises:
+            ValueError: if the event is not registered.
+        """
+        self._core.fire(self, self._state, self._event_id(event_name))
+
+    def _fire_event(self, event_name: Any, *event_args: Any, **event_kwargs: Any) -> None:
+        self._core.fire(
+            self, self._state, self._event_id(event_name), event_args or None, event_kwargs or None
+        )
+
+    # -- control ----------------------------------------------------------------------
+
+    def terminate(self, skip_completed: bool = False) -> None:
+        """Stops the run after the current iteration; fires TERMINATE then COMPLETED (unless
+        ``skip_completed``). A later ``run()`` continues from the next epoch."""
+        self.logger.info("Terminate signaled. Engine will stop after current iteration is finished.")
+        self.should_terminate = "skip_completed" if skip_completed else True
+
+    def terminate_epoch(self, skip_epoch_completed: bool = False) -> None:
+        """Ends the current epoch after the current iteration; fires TERMINATE_SINGLE_EPOCH
+        then EPOCH_COMPLETED (unless ``skip_epoch_completed``)."""
+        self.logger.info(
+            "Terminate current epoch is signaled. "
+            "Current epoch iteration will stop after current iteration is finished."
+        )
+        self.should_terminate_single_epoch = (
+            "skip_epoch_completed" if skip_epoch_completed else True
+        )
+
+    def interrupt(self) -> None:
+        """Pauses the run after the current event; fires INTERRUPT and returns from
+        ``run()``. The next ``run()`` continues exactly where it stopped.
+
+        Examples:
+            >>> from oxignite.engine import Engine, Events
+            >>> engine = Engine(lambda engine, batch: batch)
+            >>> @engine.on(Events.ITERATION_COMPLETED(once=2))
+            ... def pause(engine):
+            ...     engine.interrupt()
+            >>> engine.run([1, 2, 3, 4]).iteration
+            2
+            >>> engine.run().iteration
+            4
+        """
+        if not self.interrupt_resume_enabled:
+            raise RuntimeError(
+                "Engine 'interrupt/resume' feature is disabled. "
+                "Please, set Engine.interrupt_resume_enabled=True to enable it"
+            )
+        self.logger.info(
+            "interrupt signaled. Engine will interrupt the run after current iteration is finished."
+        )
+        self.should_interrupt = True
+
+    # -- data -------------------------------------------------------------------------
+
+    def set_data(self, data: Iterable) -> None:
+        """Switches the data the engine iterates over, also during a run (from a handler).
+
+        Examples:
+            >>> from oxignite.engine import Engine, Events
+            >>> seen = []
+            >>> engine = Engine(lambda engine, batch: seen.append(batch))
+            >>> @engine.on(Events.EPOCH_COMPLETED(once=1))
+            ... def switch(engine):
+            ...     engine.set_data([10, 20])
+            >>> _ = engine.run([1, 2], max_epochs=2)
+            >>> seen
+            [1, 2, 10, 20]
+        """
+        if not isinstance(data, Iterable):
+            raise TypeError(f"Argument data should be iterable, got {type(data).__name__}")
+        self._state.dataloader = data
+        self._core.epoch_hook = self._epoch_hook(data)
+        self._core.set_data_iter(data)
+
+    @staticmethod
+    def _epoch_hook(data: Any) -> Optional[Callable[[int], None]]:
+        """A distributed sampler's ``set_epoch``, so each epoch shuffles differently."""
+        sampler = getattr(data, "sampler", None)
+        set_epoch = getattr(sampler, "set_epoch", None)
+        return set_epoch if callable(set_epoch) else None
+
+    # -- serialization ----------------------------------------------------------------
+
+    def state_dict(self) -> OrderedDict:
+        """``epoch_length``, ``iteration``, ``max_epochs`` or ``max_iters``, and the
+        ``state_dict_user_keys`` attributes.
+
+        Examples:
+            >>> from oxignite.engine import Engine
+            >>> engine = Engine(lambda engine, batch: None)
+            >>> _ = engine.run([0, 0], max_epochs=3)
+            >>> dict(engine.state_dict())
+            {'epoch_length': 2, 'iteration': 6, 'max_epochs': 3}
+        """
+        keys: tuple[str, ...] = self._state_dict_all_req_keys
+        keys += ("max_iters",) if self._state.max_iters is not None else ("max_epochs",)
+        keys += tuple(self._state_dict_user_keys)
+        return OrderedDict([(k, getattr(self._state, k)) for k in keys])
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restores a ``state_dict()``; the next ``run()`` resumes at the saved iteration.
+
+        Accepts ``epoch`` instead of ``iteration``. Raises ValueError for missing or
+        contradictory keys and TypeError for a non-mapping.
+
+        Examples:
+            >>> from oxignite.engine import Engine
+            >>> engine = Engine(lambda engine, batch: None)
+            >>> engine.load_state_dict({"epoch": 2, "max_epochs": 5, "epoch_length": 10})
+            >>> engine.state.iteration, engine.run([0] * 10).iteration
+            (20, 50)
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
+        if "iteration" in state_dict and "epoch" in state_dict:
+            raise ValueError(
+                "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
+                f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
+            )
+        state_dict = dict(state_dict)
+        if "iteration" in state_dict or "epoch" in state_dict:
+            epoch_length = state_dict.get("epoch_length")
+            if state_dict.get("epoch") == 0 or state_dict.get("iteration") == 0:
+                state_dict["epoch"] = 0
+                state_dict["iteration"] = 0
+            else:
+                if epoch_length is None or epoch_length <= 0:
+                    raise ValueError(
+                        "epoch_length must be a positive integer to calculate missing "
+                        f"'iteration' or 'epoch' key. Input state_dict: {state_dict}"
+                    )
+                if "epoch" in state_dict:
+                    state_dict["iteration"] = state_dict["epoch"] * epoch_length
+                else:
+                    state_dict["epoch"] = state_dict["iteration"] // epoch_length
+        for key in self._state_dict_all_req_keys:
+            if key not in state_dict:
+                raise ValueError(
+                    f"Required state attribute '{key}' is absent in provided state_dict "
+                    f"'{state_dict.keys()}'"
+                )
+        for group in self._state_dict_one_of_opt_keys:
+            if sum(k in state_dict for k in group) != 1:
+                raise ValueError(f"state_dict should contain exactly one of '{group}' keys")
+        for key in self._state_dict_user_keys:
+            if key not in state_dict:
+                raise ValueError(
+                    f"Required user state attribute '{key}' is absent in provided state_dict "
+                    f"'{state_dict.keys()}'"
+                )
+            setattr(self._state, key, state_dict[key])
+
+        state = self._state
+        state.epoch_length = state_dict["epoch_length"]
+        state.iteration = state_dict["iteration"]
+        state.epoch = 0
+        if state.epoch_length is not None:
+            state.epoch = state.iteration // state.epoch_length
+        if "max_epochs" in state_dict:
+            state.max_iters = None
+            state.max_epochs = None
+            self._check_and_set_max_epochs(state_dict["max_epochs"])
+        else:
+            state.max_epochs = None
+            state.max_iters = None
+            self._check_and_set_max_iters(state_dict["max_iters"])
+        # A loaded state replaces any paused run and its data position.
+        self._core.reset_run()
+        self._core.set_data_iter(None)
+
+    # -- running ----------------------------------------------------------------------
+
+    def _check_and_set_termination_param(
+        self, name: str, value: Optional[int], progress_name: str, progress_value: int
+    ) -> None:
+        if value is None:
+            return
+        _check_positive_int(name, value)
+        if value < progress_value:
+            raise ValueError(
+                f"Argument {name} should be greater than or equal to the start "
+                f"{progress_name} defined in the state: {value} vs {progress_value}. "
+                f"Please, set engine.state.{name} = None "
+                "before calling engine.run() in order to restart the training from the beginning."
+            )
+        setattr(self._state, name, value)
+
+    def _check_and_set_max_epochs(self, max_epochs: Optional[int] = None) -> None:
+        self._check_and_set_termination_param("max_epochs", max_epochs, "epoch", self._state.epoch)
+
+    def _check_and_set_max_iters(self, max_iters: Optional[int] = None) -> None:
+        self._check_and_set_termination_param(
+            "max_iters", max_iters, "iteration", self._state.iteration
+        )
+
+    @staticmethod
+    def _get_data_length(data: Iterable) -> Optional[int]:
+        try:
+            if hasattr(data, "__len__"):
+                return len(data)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+        return None
+
+    @staticmethod
+    def _is_done(state: State) -> bool:
+        return state.is_done()
+
+    def run(
+        self,
+        data: Optional[Iterable] = None,
+        max_epochs: Optional[int] = None,
+        max_iters: Optional[int] = None,
+        epoch_length: Optional[int] = None,
+    ) -> State:
+        """Runs the process function over ``data``, or resumes a stopped run.
+
+        A new run starts when the state has no ``max_epochs``/``max_iters`` or the previous
+        run is done; otherwise the run continues from ``state.iteration`` (after
+        ``terminate()``, ``interrupt()``, an exception, or ``load_state_dict()``). After
+        ``interrupt()`` it continues exactly where it paused; after an exception it retries
+        the iteration that did not finish.
+
+        Args:
+            data: an iterable (a list, a DataLoader, ...), or None with ``epoch_length`` to
+                run the process function with ``batch=None``.
+            max_epochs: epochs to run (default 1 for a new run).
+            max_iters: iterations to run instead of ``max_epochs``.
+            epoch_length: iterations per epoch; default ``len(data)``, or the count at the
+                first exhaustion of an iterator without length.
+
+        Returns:
+            The engine's state.
+        """
+        if data is not None and not isinstance(data, Iterable):
+            raise TypeError(f"Argument data should be iterable, got {type(data).__name__}")
+        if max_epochs is not None and max_iters is not None:
+            raise ValueError(
+                "Arguments max_iters and max_epochs are mutually exclusive. "
+                "Please provide only max_epochs or max_iters."
+            )
+        for name, value in (
+            ("max_epochs", max_epochs),
+            ("max_iters", max_iters),
+            ("epoch_length", epoch_length),
+        ):
+            _check_positive_int(name, value)
+        if self._core.is_running:
+            raise RuntimeError("Engine.run() was called while this engine is already running")
+        state = self._state
+        if max_iters is not None and state.max_epochs is not None:
+            raise ValueError(
+                "To switch from max_epochs to max_iters mode during resume, you must first "
+                "reset by setting 'engine.state.max_epochs = None' before calling run()."
+            )
+        if max_epochs is not None and state.max_iters is not None:
+            raise ValueError(
+                "To switch from max_iters to max_epochs mode during resume, you must first "
+                "reset by setting 'engine.state.max_iters = None' before calling run()."
+            )
+        if state.max_epochs is not None:
+            self._check_and_set_max_epochs(max_epochs)
+        if state.max_iters is not None:
+            self._check_and_set_max_iters(max_iters)
+
+        suspended = self._core.is_suspended
+        new_state = (state.max_epochs is None and state.max_iters is None) or (
+            state.is_done() and not suspended
+        )
+        if new_state:
+            if data is None and epoch_length is None and state.epoch_length is None:
+                raise ValueError("epoch_length should be provided if data is None")
+            if epoch_length is None:
+                if data is not None:
+                    epoch_length = self._get_data_length(data)
+                if epoch_length is None:
+                    epoch_length = state.epoch_length
+            if epoch_length is not None and epoch_length < 1:
+                raise ValueError("Input data has zero size. Please provide non-empty data")
+            if max_iters is None and max_epochs is None:
+                max_epochs = 1
+            state.iteration = 0
+            state.epoch = 0
+            state.max_epochs = max_epochs if max_iters is None else None
+            state.max_iters = max_iters
+            state.epoch_length = epoch_length
+            self._core.reset_run()
+            if max_iters is not None:
+                self.logger.info(f"Engine run starting with max_iters={max_iters}.")
+            else:
+                self.logger.info(f"Engine run starting with max_epochs={max_epochs}.")
+        else:
+            if state.epoch_length is not None:
+                if epoch_length is not None and epoch_length != state.epoch_length:
+                    raise ValueError(
+                        "Argument epoch_length should be same as in the state, "
+                        f"but given {epoch_length} vs {state.epoch_length}"
+                    )
+            else:
+                if epoch_length is None and data is not None:
+                    epoch_length = self._get_data_length(data)
+                if epoch_length is not None:
+                    if epoch_length < 1:
+                        raise ValueError("Input data has zero size. Please provide non-empty data")
+                    state.epoch_length = epoch_length
+            target = (
+                f"{state.max_iters} iterations"
+                if state.max_iters is not None
+                else f"{state.max_epochs} epochs"
+            )
+            self.logger.info(
+                f"Engine run resuming from iteration {state.iteration}, "
+                f"epoch {state.epoch} until {target}"
+            )
+            if state.epoch_length is None and data is None and state.dataloader is None:
+                raise ValueError("epoch_length should be provided if data is None")
+            if self.should_terminate:
+                self._core.init_iter = 0
+
+        if not self._core.has_data_iter:
+            if data is not None or not suspended:
+                if data is None and not new_state:
+                    # Resuming without new data: keep iterating the data given before.
+                    data = state.dataloader
+                state.dataloader = data
+                self._core.epoch_hook = self._epoch_hook(data)
+
+        self._core.run(self, state, self._process_function)
+        if not self._core.is_suspended:
+            hours, mins, secs = _to_hours_mins_secs(state.times.get("COMPLETED") or 0.0)
+            self.logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
+        return state

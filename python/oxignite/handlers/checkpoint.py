@@ -1,0 +1,625 @@
+"""Checkpointing: ``Checkpoint``, ``DiskSaver`` (atomic writes) and ``ModelCheckpoint``."""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import os
+import stat
+import tempfile
+from abc import ABCMeta, abstractmethod
+from collections import OrderedDict
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import oxignite.distributed as idist
+import torch
+from oxignite.engine import Engine, EventEnum, Events
+from oxignite.handlers.utils import _Serializable, _tree_apply2, _tree_map
+from torch import nn
+
+try:  # pragma: no cover - depends on the torch build
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+except ImportError:  # pragma: no cover
+    ZeroRedundancyOptimizer = None
+
+__all__ = ["BaseSaveHandler", "Checkpoint", "CheckpointEvents", "DiskSaver", "ModelCheckpoint"]
+
+_TMP_SUFFIX = ".tmp"
+
+
+class CheckpointEvents(EventEnum):
+    """Events fired by :class:`Checkpoint` on the engine it is attached to.
+
+    - ``SAVED_CHECKPOINT``: fired after a checkpoint has been written.
+    """
+
+    SAVED_CHECKPOINT = "saved_checkpoint"
+
+
+class BaseSaveHandler(metaclass=ABCMeta):
+    """Base class of save handlers used by :class:`Checkpoint`.
+
+    Subclasses implement ``__call__(checkpoint, filename, metadata=None)`` and ``remove(filename)``.
+    ``metadata`` holds ``basename``, ``score_name`` and ``priority``.
+
+    Example::
+
+        class InMemorySaver(BaseSaveHandler):
+            def __init__(self):
+                self.files = {}
+            def __call__(self, checkpoint, filename, metadata=None):
+                self.files[filename] = checkpoint
+            def remove(self, filename):
+                del self.files[filename]
+    """
+
+    @abstractmethod
+    def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
+        """Save ``checkpoint`` under ``filename``."""
+
+    @abstractmethod
+    def remove(self, filename: str) -> None:
+        """Remove the checkpoint saved under ``filename``."""
+
+
+def _unwrap(obj: Any) -> Any:
+    if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+        return obj.module
+    return obj
+
+
+class Checkpoint(_Serializable):
+    """Save objects having ``state_dict`` (models, optimizers, schedulers, engines...) periodically.
+
+    Each call stores one file: a dict ``{name: obj.state_dict()}`` (or just the state dict when
+    ``to_save`` has a single entry). Only the ``n_saved`` files with the highest priority are
+    kept; the priority is the score (``score_function``) or otherwise the global step.
+
+    Default file name: ``{filename_prefix}_{name}_{suffix}.pt`` where ``name`` is the single key
+    of ``to_save`` or ``"checkpoint"``, and ``suffix`` is ``{global_step}``, ``{score}``,
+    ``{score_name}={score}``, ``{global_step}_{score}`` or ``{global_step}_{score_name}={score}``
+    depending on which of ``global_step_transform``/``score_function``/``score_name`` are given
+    (global step defaults to ``engine.state.iteration`` when there is no score). Float scores are
+    written with 4 decimals.
+
+    Args:
+        to_save: dict of objects with ``state_dict``/``load_state_dict``.
+        save_handler: a directory (str/Path, a :class:`DiskSaver` is created), a
+            :class:`BaseSaveHandler` or a callable ``(checkpoint, filename)``.
+        filename_prefix: prefix of the file names.
+        score_function: callable ``(engine) -> number``; higher scores are kept.
+        score_name: name of the score in the file name; alone, it defines
+            ``score_function = Checkpoint.get_default_score_fn(score_name)``.
+        n_saved: number of files to keep (``None``: keep all).
+        global_step_transform: callable ``(engine, event_name) -> int`` giving the global step.
+        filename_pattern: custom pattern with ``{filename_prefix}``, ``{name}``, ``{score}``,
+            ``{score_name}``, ``{global_step}`` and ``{ext}``.
+        include_self: also store this handler's ``state_dict`` under key ``"checkpointer"``.
+        greater_or_equal: on equal scores, replace the older file with the newer one.
+        save_on_rank: rank that writes in distributed runs.
+
+    Example::
+
+        from oxignite.engine import Events
+        from oxignite.handlers import Checkpoint
+        to_save = {"model": model, "optimizer": optimizer, "trainer": trainer}
+        handler = Checkpoint(to_save, "/tmp/models", n_saved=2)
+        trainer.add_event_handler(Events.EPOCH_COMPLETED, handler)
+        trainer.run(data, max_epochs=4)
+        handler.last_checkpoint  # Path('/tmp/models/checkpoint_<iteration>.pt')
+    """
+
+    SAVED_CHECKPOINT = CheckpointEvents.SAVED_CHECKPOINT
+
+    class Item(NamedTuple):
+        """A kept checkpoint: its priority and file name."""
+
+        priority: int | float
+        filename: str
+
+    _state_dict_all_req_keys = ("_saved",)
+
+    def __init__(
+        self,
+        to_save: Mapping,
+        save_handler: str | Path | Callable | BaseSaveHandler,
+        filename_prefix: str = "",
+        score_function: Callable | None = None,
+        score_name: str | None = None,
+        n_saved: int | None = 1,
+        global_step_transform: Callable | None = None,
+        filename_pattern: str | None = None,
+        include_self: bool = False,
+        greater_or_equal: bool = False,
+        save_on_rank: int = 0,
+    ):
+        if not isinstance(to_save, Mapping):
+            raise TypeError(f"Argument `to_save` should be a dictionary, but given {type(to_save)}")
+        self._check_objects(to_save, "state_dict")
+        if include_self:
+            if not isinstance(to_save, MutableMapping):
+                raise TypeError(
+                    f"If `include_self` is True, then `to_save` must be mutable, "
+                    f"but given {type(to_save)}."
+                )
+            if "checkpointer" in to_save:
+                raise ValueError(
+                    f"Cannot have key 'checkpointer' if `include_self` is True: {to_save}"
+                )
+        if not isinstance(save_handler, (str, Path)) and not callable(save_handler):
+            raise TypeError(
+                "Argument `save_handler` should be a string or Path object or callable "
+                "or inherit from BaseSaveHandler"
+            )
+        if score_function is not None and not callable(score_function):
+            raise TypeError(
+                f"Argument score_function should be a function, got {type(score_function)}"
+            )
+        if global_step_transform is not None and not callable(global_step_transform):
+            raise TypeError(
+                f"global_step_transform should be a function, got {type(global_step_transform)} "
+                "instead."
+            )
+        if n_saved is not None:
+            if isinstance(n_saved, bool) or not isinstance(n_saved, numbers.Integral):
+                raise TypeError(f"n_saved must be a positive integer or None, got {n_saved!r}")
+            if n_saved < 1:
+                raise ValueError(f"n_saved must be a positive integer or None, got {n_saved}")
+        if not isinstance(filename_prefix, str):
+            raise TypeError(f"filename_prefix should be a string, got {type(filename_prefix)}")
+
+        self.to_save = to_save
+        self.filename_prefix = filename_prefix
+        if isinstance(save_handler, (str, Path)):
+            self.save_handler = DiskSaver(save_handler, create_dir=True, save_on_rank=save_on_rank)
+        else:
+            self.save_handler = save_handler
+        self.score_function = score_function
+        self.score_name = score_name
+        if self.score_name is not None and self.score_function is None:
+            self.score_function = self.get_default_score_fn(self.score_name)
+        self.n_saved = n_saved
+        self.ext = "pt"
+        self.global_step_transform = global_step_transform
+        self.filename_pattern = filename_pattern
+        self._saved: list[Checkpoint.Item] = []
+        self.include_self = include_self
+        self.greater_or_equal = greater_or_equal
+        self.save_on_rank = save_on_rank
+
+    # ------------------------------------------------------------------ helpers
+    def reset(self) -> None:
+        """Forget the saved checkpoints (files are left on disk)."""
+        self._saved = []
+
+    @property
+    def last_checkpoint(self) -> str | Path | None:
+        """Path (with :class:`DiskSaver`) or filename of the most recently kept checkpoint."""
+        if len(self._saved) < 1:
+            return None
+        if not isinstance(self.save_handler, DiskSaver):
+            return self._saved[-1].filename
+        return self.save_handler.dirname / self._saved[-1].filename
+
+    def _check_lt_n_saved(self, or_equal: bool = False) -> bool:
+        if self.n_saved is None:
+            return True
+        return len(self._saved) < self.n_saved + int(or_equal)
+
+    def _compare_fn(self, new: float) -> bool:
+        if self.greater_or_equal:
+            return new >= self._saved[0].priority
+        return new > self._saved[0].priority
+
+    def _get_filename_pattern(self, global_step: int | None) -> str:
+        if self.filename_pattern is not None:
+            return self.filename_pattern
+        return self.setup_filename_pattern(
+            with_prefix=len(self.filename_prefix) > 0,
+            with_score=self.score_function is not None,
+            with_score_name=self.score_name is not None,
+            with_global_step=global_step is not None,
+        )
+
+    def _setup_checkpoint(self) -> dict[str, Any]:
+        def func(obj: Any, **kwargs: Any) -> Any:
+            obj = _unwrap(obj)
+            if ZeroRedundancyOptimizer is not None and isinstance(obj, ZeroRedundancyOptimizer):
+                obj.consolidate_state_dict(to=self.save_on_rank)
+                if self.save_on_rank != idist.get_rank():
+                    return {}
+            return obj.state_dict()
+
+        if self.to_save is None:
+            return {}
+        return dict(_tree_map(func, self.to_save))
+
+    @staticmethod
+    def _check_objects(objs: Mapping, attr: str) -> None:
+        def func(obj: Any, **kwargs: Any) -> None:
+            if not hasattr(obj, attr):
+                raise TypeError(f"Object {type(obj)} should have `{attr}` method")
+
+        _tree_map(func, objs)
+
+    # ------------------------------------------------------------------ saving
+    def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> None:
+        if not engine.has_registered_events(CheckpointEvents.SAVED_CHECKPOINT):
+            engine.register_events(*CheckpointEvents)
+
+        global_step = None
+        if self.global_step_transform is not None:
+            global_step = self.global_step_transform(engine, engine.last_event_name)
+
+        if self.score_function is not None:
+            priority = self.score_function(engine)
+            if not isinstance(priority, numbers.Number):
+                raise ValueError("Output of score_function should be a number")
+        else:
+            if global_step is None:
+                global_step = engine.state.get_event_attrib_value(Events.ITERATION_COMPLETED)
+            priority = global_step
+
+        if not (self._check_lt_n_saved() or self._compare_fn(priority)):
+            return
+
+        if isinstance(priority, numbers.Integral):
+            priority_str = f"{priority}"
+        else:
+            priority_str = f"{priority:.4f}"
+
+        checkpoint = self._setup_checkpoint()
+        name = "checkpoint"
+        if len(checkpoint) == 1:
+            name = next(iter(checkpoint))
+            if not self.include_self:
+                checkpoint = checkpoint[name]
+
+        filename = self._get_filename_pattern(global_step).format(
+            filename_prefix=self.filename_prefix,
+            ext=self.ext,
+            name=name,
+            score_name=self.score_name,
+            score=priority_str if self.score_function is not None else None,
+            global_step=global_step,
+        )
+        metadata = {
+            "basename": f"{self.filename_prefix}{'_' if self.filename_prefix else ''}{name}",
+            "score_name": self.score_name,
+            "priority": priority,
+        }
+
+        # Compute the new list of kept items; the file that drops out is removed only after
+        # the new one has been written, so a failing save never loses the previous checkpoint.
+        saved = list(self._saved)
+        to_remove: Checkpoint.Item | None = None
+        same = [i for i, it in enumerate(saved) if it.filename == filename]
+        if same:
+            saved.pop(same[0])
+        elif self.n_saved is not None and len(saved) >= self.n_saved:
+            to_remove = saved.pop(0)
+        saved.append(Checkpoint.Item(priority, filename))
+        saved.sort(key=lambda it: it[0])
+
+        if self.include_self:
+            checkpoint["checkpointer"] = self._items_state_dict(saved)
+
+        if isinstance(self.save_handler, BaseSaveHandler) or _accepts_three_args(self.save_handler):
+            self.save_handler(checkpoint, filename, metadata)
+        else:  # plain callables taking only (checkpoint, filename)
+            self.save_handler(checkpoint, filename)
+
+        self._saved = saved
+        if to_remove is not None and isinstance(self.save_handler, BaseSaveHandler):
+            self.save_handler.remove(to_remove.filename)
+
+        engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
+
+    # ------------------------------------------------------------------ patterns / loading
+    @staticmethod
+    def setup_filename_pattern(
+        with_prefix: bool = True,
+        with_score: bool = True,
+        with_score_name: bool = True,
+        with_global_step: bool = True,
+    ) -> str:
+        """Return the default filename pattern, e.g.
+        ``"{filename_prefix}_{name}_{global_step}_{score_name}={score}.{ext}"``."""
+        if not (with_global_step or with_score):
+            raise ValueError("At least one of with_score and with_global_step should be True.")
+        pattern = "{name}"
+        if with_global_step:
+            pattern += "_{global_step}"
+        if with_score_name and with_score:
+            pattern += "_{score_name}={score}"
+        elif with_score:
+            pattern += "_{score}"
+        elif with_score_name:
+            raise ValueError("If with_score_name is True, with_score should be also True")
+        if with_prefix:
+            pattern = "{filename_prefix}_" + pattern
+        return pattern + ".{ext}"
+
+    @staticmethod
+    def load_objects(to_load: Mapping, checkpoint: str | Path | Mapping, **kwargs: Any) -> None:
+        """Call ``load_state_dict`` on each object of ``to_load`` with its state in ``checkpoint``.
+
+        Args:
+            to_load: dict of objects, e.g. ``{"model": model, "optimizer": optimizer}``.
+            checkpoint: a file path or a dict of state dicts. With a single object in
+                ``to_load``, it may also be that object's state dict directly.
+            kwargs: passed to ``nn.Module.load_state_dict`` (e.g. ``strict=False``).
+
+        Example::
+
+            Checkpoint.load_objects({"model": model, "trainer": trainer}, "/tmp/models/x.pt")
+        """
+        if not isinstance(checkpoint, (Mapping, str, Path)):
+            raise TypeError(
+                "Argument checkpoint should be a string or a dictionary, "
+                f"but given {type(checkpoint)}"
+            )
+        if not isinstance(to_load, Mapping):
+            raise TypeError(f"Argument to_load should be a dictionary, but given {type(to_load)}")
+        Checkpoint._check_objects(to_load, "load_state_dict")
+        if isinstance(checkpoint, (str, Path)):
+            checkpoint_obj = torch.load(checkpoint, weights_only=True)
+        else:
+            checkpoint_obj = checkpoint
+
+        def _load(obj: Any, state: Any) -> None:
+            obj = _unwrap(obj)
+            if isinstance(obj, nn.Module):
+                obj.load_state_dict(state, **kwargs)
+            else:
+                obj.load_state_dict(state)
+
+        if len(to_load) == 1:
+            key, obj = next(iter(to_load.items()))
+            if key not in checkpoint_obj:
+                _load(obj, checkpoint_obj)
+                return
+        _tree_apply2(_load, dict(to_load), checkpoint_obj)
+
+    def reload_objects(
+        self, to_load: Mapping, load_kwargs: dict | None = None, **filename_components: Any
+    ) -> None:
+        """Load ``to_load`` from the file this handler would name with ``filename_components``
+        (``name``, ``score``, ``global_step``). Requires a :class:`DiskSaver`."""
+        if not isinstance(self.save_handler, DiskSaver):
+            raise AttributeError(  # noqa: TRY004 - same exception type as ignite
+                "Checkpoint's `save_handler` should be of type `DiskSaver`, "
+                f"given {type(self.save_handler)}"
+            )
+        global_step = filename_components.get("global_step", None)
+        checkpoint = self._setup_checkpoint()
+        name = "checkpoint"
+        if len(checkpoint) == 1:
+            name = next(iter(checkpoint))
+        filename = self._get_filename_pattern(global_step).format(
+            filename_prefix=self.filename_prefix,
+            ext=self.ext,
+            name=filename_components.get("name", name),
+            score_name=self.score_name,
+            score=filename_components.get("score", None),
+            global_step=global_step,
+        )
+        path = self.save_handler.dirname / filename
+        Checkpoint.load_objects(to_load=to_load, checkpoint=path, **(load_kwargs or {}))
+
+    @staticmethod
+    def _items_state_dict(items: list[Checkpoint.Item]) -> OrderedDict[str, Any]:
+        return OrderedDict([("_saved", [(p, f) for p, f in items])])
+
+    def state_dict(self) -> OrderedDict[str, Any]:
+        """Return ``{"_saved": [(priority, filename), ...]}``."""
+        return self._items_state_dict(self._saved)
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore the list of saved ``(priority, filename)`` items."""
+        super().load_state_dict(state_dict)
+        self._saved = [Checkpoint.Item(p, f) for p, f in state_dict["_saved"]]
+
+    @staticmethod
+    def get_default_score_fn(metric_name: str, score_sign: float = 1.0) -> Callable:
+        """Score function returning ``score_sign * engine.state.metrics[metric_name]``.
+
+        Example::
+
+            score_fn = Checkpoint.get_default_score_fn("loss", -1.0)  # lower loss is better
+        """
+        if score_sign not in (1.0, -1.0):
+            raise ValueError("Argument score_sign should be 1 or -1")
+
+        def wrapper(engine: Engine) -> float:
+            return score_sign * engine.state.metrics[metric_name]
+
+        return wrapper
+
+
+def _accepts_three_args(fn: Callable) -> bool:
+    try:
+        inspect.signature(fn).bind(None, None, None)
+    except TypeError:
+        return False
+    except ValueError:  # pragma: no cover - builtins without signature
+        return True
+    return True
+
+
+class DiskSaver(BaseSaveHandler):
+    """Save checkpoints to a directory with ``torch.save``, atomically by default.
+
+    With ``atomic=True`` the checkpoint is written to a hidden temporary file in the same
+    directory (``.<filename>.<random>.tmp``), flushed and fsync'ed, then renamed over the final
+    name with ``os.replace``. A failure while writing removes the temporary file and never
+    leaves a partial file under the final name; a temporary file left by a hard crash does not
+    end in ``.pt`` and is never mistaken for a checkpoint.
+
+    Args:
+        dirname: directory where checkpoints are written.
+        atomic: write through a temporary file and rename (see above).
+        create_dir: create ``dirname`` if it does not exist.
+        require_empty: raise if ``dirname`` already contains ``.pt`` files.
+        save_on_rank: the only rank that writes/removes files in distributed runs.
+        kwargs: extra keyword arguments for ``torch.save``.
+
+    Example::
+
+        from oxignite.handlers import Checkpoint, DiskSaver
+        saver = DiskSaver("/tmp/models", create_dir=True, require_empty=False)
+        handler = Checkpoint({"model": model}, saver, n_saved=3)
+    """
+
+    def __init__(
+        self,
+        dirname: str | Path,
+        atomic: bool = True,
+        create_dir: bool = True,
+        require_empty: bool = True,
+        save_on_rank: int = 0,
+        **kwargs: Any,
+    ):
+        self.dirname = Path(dirname).expanduser()
+        self._atomic = atomic
+        self.save_on_rank = save_on_rank
+        self.kwargs = kwargs
+        if idist.get_rank() == save_on_rank:
+            self._check_and_setup(self.dirname, create_dir, require_empty)
+
+    @staticmethod
+    def _check_and_setup(dirname: Path, create_dir: bool, require_empty: bool) -> None:
+        if create_dir and not dirname.exists():
+            dirname.mkdir(parents=True)
+        if not dirname.exists():
+            raise ValueError(f"Directory path '{dirname}' is not found")
+        if require_empty:
+            matched = [f for f in os.listdir(dirname) if f.endswith(".pt")]
+            if matched:
+                raise ValueError(
+                    f"Files {matched} with extension '.pt' are already present in the directory "
+                    f"{dirname}. If you want to use this directory anyway, pass "
+                    "`require_empty=False`."
+                )
+
+    def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
+        if idist.get_rank() != self.save_on_rank:
+            return
+        path = self.dirname / filename
+        if not self._atomic:
+            torch.save(checkpoint, path, **self.kwargs)
+            return
+        self._atomic_save(checkpoint, path)
+
+    def _atomic_save(self, checkpoint: Mapping, path: Path) -> None:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=str(self.dirname)
+        )
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f, **self.kwargs)
+                f.flush()
+                os.fsync(f.fileno())
+            # mkstemp creates files with mode 0600; make them readable like a normal file.
+            mode = os.stat(tmp_name).st_mode | stat.S_IRGRP | stat.S_IROTH
+            os.chmod(tmp_name, mode)
+            os.replace(tmp_name, path)
+        except BaseException:
+            try:
+                os.remove(tmp_name)
+            except OSError:
+                pass
+            raise
+        _fsync_dir(self.dirname)
+
+    def remove(self, filename: str) -> None:
+        if idist.get_rank() != self.save_on_rank:
+            return
+        (self.dirname / filename).unlink()
+
+
+def _fsync_dir(dirname: Path) -> None:
+    """Persist the rename itself (best effort; not supported on every platform)."""
+    try:
+        fd = os.open(str(dirname), os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+class ModelCheckpoint(Checkpoint):
+    """:class:`Checkpoint` writing to disk whose objects are passed when attaching.
+
+    Args:
+        dirname: directory for the checkpoints.
+        filename_prefix, score_function, score_name, n_saved, global_step_transform,
+        filename_pattern, include_self, greater_or_equal, save_on_rank: as in :class:`Checkpoint`.
+        atomic, require_empty, create_dir, kwargs: as in :class:`DiskSaver`.
+
+    Example::
+
+        from oxignite.engine import Events
+        from oxignite.handlers import ModelCheckpoint
+        handler = ModelCheckpoint("/tmp/models", "myprefix", n_saved=2, require_empty=False)
+        trainer.add_event_handler(Events.EPOCH_COMPLETED(every=2), handler, {"mymodel": model})
+        # -> files like myprefix_mymodel_20.pt, myprefix_mymodel_30.pt
+    """
+
+    def __init__(
+        self,
+        dirname: str | Path,
+        filename_prefix: str = "",
+        score_function: Callable | None = None,
+        score_name: str | None = None,
+        n_saved: int | None = 1,
+        atomic: bool = True,
+        require_empty: bool = True,
+        create_dir: bool = True,
+        global_step_transform: Callable | None = None,
+        filename_pattern: str | None = None,
+        include_self: bool = False,
+        greater_or_equal: bool = False,
+        save_on_rank: int = 0,
+        **kwargs: Any,
+    ):
+        disk_saver = DiskSaver(
+            dirname,
+            atomic=atomic,
+            create_dir=create_dir,
+            require_empty=require_empty,
+            save_on_rank=save_on_rank,
+            **kwargs,
+        )
+        super().__init__(
+            to_save={},
+            save_handler=disk_saver,
+            filename_prefix=filename_prefix,
+            score_function=score_function,
+            score_name=score_name,
+            n_saved=n_saved,
+            global_step_transform=global_step_transform,
+            filename_pattern=filename_pattern,
+            include_self=include_self,
+            greater_or_equal=greater_or_equal,
+            save_on_rank=save_on_rank,
+        )
+
+    @property
+    def last_checkpoint(self) -> str | Path | None:
+        if len(self._saved) < 1:
+            return None
+        return self.save_handler.dirname / self._saved[-1].filename
+
+    def __call__(self, engine: Engine, to_save: Mapping) -> None:  # type: ignore[override]
+        if len(to_save) == 0:
+            raise RuntimeError("No objects to checkpoint found.")
+        self._check_objects(to_save, "state_dict")
+        self.to_save = to_save
+        super().__call__(engine)

@@ -1,0 +1,29 @@
+"""Mean squared error."""
+
+from __future__ import annotations
+
+import torch
+from oxignite.metrics._regression import _SumOfErrors
+
+__all__ = ["MeanSquaredError"]
+
+
+class MeanSquaredError(_SumOfErrors):
+    """Sum of squared errors divided by the number of samples (size of the first dimension,
+    as in ignite; equal to the plain mean for inputs of shape ``(N,)`` or ``(N, 1)``).
+
+    Example::
+
+        import torch
+        from oxignite.metrics import MeanSquaredError
+
+        mse = MeanSquaredError()
+        mse.update((torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
+        assert mse.compute() == 2.5
+    """
+
+    def _error(self, diff: torch.Tensor) -> torch.Tensor:
+        return diff.pow(2)
+
+    def compute(self) -> float:
+        return self._mean_error()

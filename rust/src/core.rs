@@ -1,0 +1,476 @@
+//! `EngineCore`: one per Python `Engine`. It owns the handler tables, the control flags and
+//! the data iterator, and runs the loop (`run_loop.rs`).
+//!
+//! It never stores the Python `Engine` (nor its State): they are passed into each call, so
+//! no reference cycle goes through native code except through handlers, which the garbage
+//! collector can see (`__traverse__`).
+//!
+//! The class is `frozen`: every method takes `&self` and mutable parts sit behind atomics
+//! or short-lived mutexes that are never held while Python code runs. So a handler may call
+//! back into the core (add/remove handlers, fire events, terminate) during a dispatch
+//! without "already borrowed" errors.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::dispatch::{dispatch, Counter, EventArgs, Handler, HandlerFilter};
+use crate::events::BUILTIN_EVENTS;
+use crate::filters::EventFilter;
+use crate::run_loop::{DataIter, Frame, ResumePoint};
+use crate::state::NativeState;
+use crate::table::{HandlerTable, Snapshot};
+
+pub const NO_EVENT: u32 = u32::MAX;
+
+/// Values of the terminate flags, as the Python facade shows them: False, True or a string.
+pub const FLAG_OFF: u8 = 0;
+pub const FLAG_ON: u8 = 1;
+pub const FLAG_SKIP: u8 = 2;
+
+#[derive(Default)]
+pub struct Tables {
+    pub handlers: HandlerTable<Handler>,
+    pub counters: Vec<Counter>,
+}
+
+/// What survives between two calls of `run`: a suspended loop, the data iterator, etc.
+#[derive(Default)]
+pub struct RunSlot {
+    pub frame: Option<Frame>,
+    pub data: Option<DataIter>,
+    pub init_iter: Option<i64>,
+    pub resume: Option<ResumePoint>,
+    pub epoch_hook: Option<Py<PyAny>>,
+}
+
+#[pyclass(module = "oxignite._core", frozen, name = "EngineCore")]
+pub struct EngineCore {
+    pub(crate) tables: Mutex<Tables>,
+    /// Bumped on every change to `tables`, so the run loop knows when to refresh its cache.
+    pub(crate) generation: AtomicU64,
+    pub(crate) next_handler_id: AtomicU64,
+    pub(crate) should_terminate: AtomicU8,
+    pub(crate) should_terminate_single_epoch: AtomicU8,
+    pub(crate) should_interrupt: AtomicBool,
+    pub(crate) last_event: AtomicU32,
+    pub(crate) running: AtomicBool,
+    pub(crate) run_slot: Mutex<RunSlot>,
+    /// Bumped when the data iterator is replaced (`set_data`), possibly during a run.
+    pub(crate) data_generation: AtomicU64,
+}
+
+/// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent because
+/// no Python code and no fallible step runs while they are held.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl EngineCore {
+    pub(crate) fn snapshot(&self, event: usize) -> PyResult<(Snapshot<Handler>, bool)> {
+        let tables = lock(&self.tables);
+        if !tables.handlers.contains_event(event) {
+            return Err(PyValueError::new_err(format!("unknown event id {event}")));
+        }
+        let has_counter = !matches!(tables.counters[event], Counter::Unfiltered);
+        Ok((tables.handlers.snapshot(event), has_counter))
+    }
+
+    /// Fires `event` through the locked path (used outside the run loop's cache).
+    pub(crate) fn fire_event(
+        &self,
+        engine: &Bound<'_, PyAny>,
+        state: &Bound<'_, NativeState>,
+        event: usize,
+        args: EventArgs<'_, '_>,
+    ) -> PyResult<()> {
+        let handlers = self.snapshot(event)?.0;
+        self.last_event.store(event as u32, Ordering::Relaxed);
+        if handlers.is_empty() {
+            return Ok(());
+        }
+        // Copy the counter out so no lock is held while handlers run.
+        let counter = lock(&self.tables).counters[event].clone_ref(engine.py());
+        dispatch(engine, state, &handlers, &counter, args)
+    }
+
+    pub(crate) fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+#[pymethods]
+impl EngineCore {
+    #[new]
+    fn py_new(py: Python<'_>) -> Self {
+        let mut tables = Tables::default();
+        for (_, _, counter) in BUILTIN_EVENTS {
+            tables.handlers.add_event();
+            tables.counters.push(Counter::from_attr(py, counter));
+        }
+        EngineCore {
+            tables: Mutex::new(tables),
+            generation: AtomicU64::new(0),
+            next_handler_id: AtomicU64::new(1),
+            should_terminate: AtomicU8::new(FLAG_OFF),
+            should_terminate_single_epoch: AtomicU8::new(FLAG_OFF),
+            should_interrupt: AtomicBool::new(false),
+            last_event: AtomicU32::new(NO_EVENT),
+            running: AtomicBool::new(false),
+            run_slot: Mutex::new(RunSlot::default()),
+            data_generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds an event and returns its id. `counter` names the State attribute its filters
+    /// count (`"iteration"`, `"epoch"` or a custom one), or None for an unfilterable event.
+    #[pyo3(signature = (counter=None))]
+    fn register_event(&self, py: Python<'_>, counter: Option<&str>) -> usize {
+        let mut tables = lock(&self.tables);
+        let id = tables.handlers.add_event();
+        tables.counters.push(Counter::from_attr(py, counter));
+        drop(tables);
+        self.bump();
+        id
+    }
+
+    /// Changes the counter of an existing event (re-registration with `event_to_attr`).
+    fn set_event_counter(&self, py: Python<'_>, event: usize, counter: Option<&str>) -> PyResult<()> {
+        let mut tables = lock(&self.tables);
+        if event >= tables.counters.len() {
+            return Err(PyValueError::new_err(format!("unknown event id {event}")));
+        }
+        let old = std::mem::replace(&mut tables.counters[event], Counter::from_attr(py, counter));
+        drop(tables);
+        drop(old);
+        self.bump();
+        Ok(())
+    }
+
+    fn event_count(&self) -> usize {
+        lock(&self.tables).handlers.event_count()
+    }
+
+    /// Registers `func` on `event` and returns the handler's id. The facade has checked the
+    /// signature and decided `pass_engine` / `with_event_args`.
+    #[pyo3(signature = (event, func, pass_engine, with_event_args=false, args=None, kwargs=None, filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_handler(
+        &self,
+        event: usize,
+        func: Bound<'_, PyAny>,
+        pass_engine: bool,
+        with_event_args: bool,
+        args: Option<Bound<'_, PyTuple>>,
+        kwargs: Option<Bound<'_, PyDict>>,
+        filter: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        if !func.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "handler must be callable, got {}",
+                func.get_type().name()?
+            )));
+        }
+        let filter = match filter {
+            None => None,
+            Some(f) => match f.cast::<EventFilter>() {
+                Ok(native) => Some(HandlerFilter::Native(native.get().filter.clone())),
+                Err(_) if f.is_callable() => Some(HandlerFilter::Custom(f.unbind())),
+                Err(_) => {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "filter must be an EventFilter or a callable(engine, event) -> bool",
+                    ))
+                }
+            },
+        };
+        let (_, has_counter) = self.snapshot(event)?;
+        if filter.is_some() && !has_counter {
+            return Err(PyValueError::new_err(
+                "this event has no counter in State, so it cannot take a filter",
+            ));
+        }
+        let id = self.next_handler_id.fetch_add(1, Ordering::Relaxed);
+        let handler = Handler {
+            id,
+            func: func.unbind(),
+            pass_engine,
+            with_event_args,
+            args: args.filter(|a| !a.is_empty()).map(Bound::unbind),
+            kwargs: kwargs.filter(|k| !k.is_empty()).map(Bound::unbind),
+            filter,
+            alive: AtomicBool::new(true),
+        };
+        let old = lock(&self.tables).handlers.push(event, Arc::new(handler));
+        self.bump();
+        drop(old);
+        Ok(id)
+    }
+
+    /// Removes the handlers of `event` equal to `func` (Python `==`, as ignite compares
+    /// them, so bound methods match). Returns how many were removed.
+    fn remove_handler(&self, event: usize, func: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let (snapshot, _) = self.snapshot(event)?;
+        // Compare outside the lock: `__eq__` is Python code and may call back into us.
+        let mut doomed = Vec::new();
+        for h in snapshot.iter() {
+            if h.func.bind(func.py()).eq(func)? {
+                doomed.push(h.id);
+            }
+        }
+        self.remove_ids(event, doomed)
+    }
+
+    /// Removes handlers by id (as returned by `add_handler`).
+    fn remove_ids(&self, event: usize, ids: Vec<u64>) -> PyResult<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let (removed, old) = {
+            let mut tables = lock(&self.tables);
+            if !tables.handlers.contains_event(event) {
+                return Err(PyValueError::new_err(format!("unknown event id {event}")));
+            }
+            tables.handlers.retain(event, |h| !ids.contains(&h.id))
+        };
+        for h in &removed {
+            h.alive.store(false, Ordering::Relaxed);
+        }
+        self.bump();
+        let count = removed.len();
+        drop((removed, old));
+        Ok(count)
+    }
+
+    /// Whether `func` is registered on `event`, or on any event when `event` is None.
+    #[pyo3(signature = (func, event=None))]
+    fn has_handler(&self, func: &Bound<'_, PyAny>, event: Option<usize>) -> PyResult<bool> {
+        let snapshots: Vec<Snapshot<Handler>> = {
+            let tables = lock(&self.tables);
+            match event {
+                Some(e) if !tables.handlers.contains_event(e) => return Ok(false),
+                Some(e) => vec![tables.handlers.snapshot(e)],
+                None => (0..tables.handlers.event_count())
+                    .map(|e| tables.handlers.snapshot(e))
+                    .collect(),
+            }
+        };
+        for snapshot in snapshots {
+            for h in snapshot.iter() {
+                if h.func.bind(func.py()).eq(func)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn handler_count(&self, event: usize) -> PyResult<usize> {
+        Ok(self.snapshot(event)?.0.len())
+    }
+
+    /// `[(func, args, kwargs), ...]` of an event, for introspection.
+    fn handlers<'py>(&self, py: Python<'py>, event: usize) -> PyResult<Bound<'py, PyList>> {
+        let (snapshot, _) = self.snapshot(event)?;
+        let rows = snapshot
+            .iter()
+            .map(|h| {
+                let args = match &h.args {
+                    Some(a) => a.bind(py).clone(),
+                    None => PyTuple::empty(py),
+                };
+                let kwargs = match &h.kwargs {
+                    Some(k) => k.bind(py).copy()?,
+                    None => PyDict::new(py),
+                };
+                PyTuple::new(py, [h.func.bind(py).clone(), args.into_any(), kwargs.into_any()])
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, rows)
+    }
+
+    fn clear_handlers(&self) {
+        let old = lock(&self.tables).handlers.clear();
+        for snapshot in &old {
+            for h in snapshot.iter() {
+                h.alive.store(false, Ordering::Relaxed);
+            }
+        }
+        self.bump();
+        drop(old);
+    }
+
+    /// Fires `event`: calls its handlers with `args` / `kwargs` passed to those that take
+    /// the event's arguments.
+    #[pyo3(signature = (engine, state, event, args=None, kwargs=None))]
+    fn fire(
+        &self,
+        engine: &Bound<'_, PyAny>,
+        state: &Bound<'_, NativeState>,
+        event: usize,
+        args: Option<Bound<'_, PyTuple>>,
+        kwargs: Option<Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let positional: Vec<Bound<'_, PyAny>> = args.map(|a| a.iter().collect()).unwrap_or_default();
+        let event_args = EventArgs {
+            positional: &positional,
+            keywords: kwargs.as_ref(),
+        };
+        self.fire_event(engine, state, event, event_args)
+    }
+
+    /// Runs (or resumes) the loop. Returns when the run completes, terminates, is
+    /// interrupted (then `is_suspended` is true) or raises.
+    fn run(
+        &self,
+        engine: &Bound<'_, PyAny>,
+        state: &Bound<'_, NativeState>,
+        process_function: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return Err(PyRuntimeError::new_err(
+                "Engine.run() was called while this engine is already running",
+            ));
+        }
+        let result = crate::run_loop::run(self, engine, state, process_function);
+        self.running.store(false, Ordering::Release);
+        result
+    }
+
+    #[getter]
+    fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    #[getter]
+    fn is_suspended(&self) -> bool {
+        lock(&self.run_slot).frame.is_some()
+    }
+
+    /// Forgets a suspended run and any resume point (the state was replaced).
+    fn reset_run(&self) {
+        let (frame, resume) = {
+            let mut slot = lock(&self.run_slot);
+            (slot.frame.take(), slot.resume.take())
+        };
+        drop((frame, resume));
+    }
+
+    /// Replaces the data iterator (`Engine.set_data`, possibly from a handler mid-run).
+    #[pyo3(signature = (iterator))]
+    fn set_data_iter(&self, iterator: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let new = match iterator {
+            Some(it) => Some(DataIter::from_iterable(&it)?),
+            None => None,
+        };
+        let old = std::mem::replace(&mut lock(&self.run_slot).data, new);
+        self.data_generation.fetch_add(1, Ordering::Release);
+        drop(old);
+        Ok(())
+    }
+
+    #[getter]
+    fn has_data_iter(&self) -> bool {
+        lock(&self.run_slot).data.is_some() || self.running.load(Ordering::Acquire)
+    }
+
+    /// Called with the 0-based epoch before each new pass over the data (e.g. a
+    /// DistributedSampler's `set_epoch`), or None.
+    #[setter]
+    fn set_epoch_hook(&self, hook: Option<Py<PyAny>>) {
+        let old = std::mem::replace(&mut lock(&self.run_slot).epoch_hook, hook);
+        drop(old);
+    }
+
+    #[getter]
+    fn get_init_iter(&self) -> Option<i64> {
+        lock(&self.run_slot).init_iter
+    }
+
+    #[setter]
+    fn set_init_iter(&self, value: Option<i64>) {
+        lock(&self.run_slot).init_iter = value;
+    }
+
+    #[getter]
+    fn get_should_terminate(&self) -> u8 {
+        self.should_terminate.load(Ordering::Relaxed)
+    }
+
+    #[setter]
+    fn set_should_terminate(&self, value: u8) -> PyResult<()> {
+        self.should_terminate.store(check_flag(value)?, Ordering::Relaxed);
+        Ok(())
+    }
+
+    #[getter]
+    fn get_should_terminate_single_epoch(&self) -> u8 {
+        self.should_terminate_single_epoch.load(Ordering::Relaxed)
+    }
+
+    #[setter]
+    fn set_should_terminate_single_epoch(&self, value: u8) -> PyResult<()> {
+        self.should_terminate_single_epoch
+            .store(check_flag(value)?, Ordering::Relaxed);
+        Ok(())
+    }
+
+    #[getter]
+    fn get_should_interrupt(&self) -> bool {
+        self.should_interrupt.load(Ordering::Relaxed)
+    }
+
+    #[setter]
+    fn set_should_interrupt(&self, value: bool) {
+        self.should_interrupt.store(value, Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn get_last_event(&self) -> Option<u32> {
+        match self.last_event.load(Ordering::Relaxed) {
+            NO_EVENT => None,
+            e => Some(e),
+        }
+    }
+
+    #[setter]
+    fn set_last_event(&self, value: Option<u32>) {
+        self.last_event
+            .store(value.unwrap_or(NO_EVENT), Ordering::Relaxed);
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // try_lock: the collector may run while we hold a lock (e.g. during an allocation);
+        // skipping one pass then is harmless, blocking would deadlock.
+        if let Ok(tables) = self.tables.try_lock() {
+            for h in tables.handlers.iter_all() {
+                h.traverse(&visit)?;
+            }
+        }
+        if let Ok(slot) = self.run_slot.try_lock() {
+            if let Some(data) = &slot.data {
+                data.traverse(&visit)?;
+            }
+            if let Some(hook) = &slot.epoch_hook {
+                visit.call(hook)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        self.clear_handlers();
+        let old = std::mem::take(&mut *lock(&self.run_slot));
+        drop(old);
+    }
+}
+
+fn check_flag(value: u8) -> PyResult<u8> {
+    if value > FLAG_SKIP {
+        return Err(PyValueError::new_err("flag must be 0 (off), 1 (on) or 2 (skip)"));
+    }
+    Ok(value)
+}

@@ -1,0 +1,176 @@
+//! Calling an event's handlers.
+//!
+//! Rule for handlers changed while an event is being dispatched (documented in the engine's
+//! docstring and tested): a handler added during a dispatch is first called at the next
+//! firing; a handler removed during a dispatch is not called again, not even later in the
+//! dispatch that removed it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::filters::NativeFilter;
+use crate::state::NativeState;
+
+/// Which state counter an event's filters are evaluated against.
+pub enum Counter {
+    Iteration,
+    Epoch,
+    /// A custom event mapped to a State attribute through `event_to_attr`.
+    Attr(Py<PyString>),
+    /// The event has no counter, so it cannot take a filter.
+    Unfiltered,
+}
+
+impl Counter {
+    pub fn from_attr(py: Python<'_>, attr: Option<&str>) -> Self {
+        match attr {
+            Some("iteration") => Counter::Iteration,
+            Some("epoch") => Counter::Epoch,
+            Some(name) => Counter::Attr(PyString::intern(py, name).unbind()),
+            None => Counter::Unfiltered,
+        }
+    }
+
+    pub fn clone_ref(&self, py: Python<'_>) -> Self {
+        match self {
+            Counter::Iteration => Counter::Iteration,
+            Counter::Epoch => Counter::Epoch,
+            Counter::Attr(name) => Counter::Attr(name.clone_ref(py)),
+            Counter::Unfiltered => Counter::Unfiltered,
+        }
+    }
+
+    pub fn read(&self, state: &Bound<'_, NativeState>) -> PyResult<i64> {
+        match self {
+            Counter::Iteration => Ok(state.borrow().iteration),
+            Counter::Epoch => Ok(state.borrow().epoch),
+            Counter::Attr(name) => state.as_any().getattr(name.bind(state.py()))?.extract(),
+            Counter::Unfiltered => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "internal error: a filtered handler on an event without a counter",
+            )),
+        }
+    }
+}
+
+pub enum HandlerFilter {
+    Native(NativeFilter),
+    /// `event_filter(engine, count) -> bool`, the one filter kind that calls Python.
+    Custom(Py<PyAny>),
+}
+
+pub struct Handler {
+    pub id: u64,
+    pub func: Py<PyAny>,
+    /// Decided at registration from the handler's signature.
+    pub pass_engine: bool,
+    /// Whether the event's own arguments (the exception of EXCEPTION_RAISED, ...) are passed.
+    pub with_event_args: bool,
+    pub args: Option<Py<PyTuple>>,
+    pub kwargs: Option<Py<PyDict>>,
+    pub filter: Option<HandlerFilter>,
+    pub alive: AtomicBool,
+}
+
+/// The arguments an event itself passes to handlers that take them.
+#[derive(Default, Clone, Copy)]
+pub struct EventArgs<'a, 'py> {
+    pub positional: &'a [Bound<'py, PyAny>],
+    pub keywords: Option<&'a Bound<'py, PyDict>>,
+}
+
+impl Handler {
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.func)?;
+        if let Some(args) = &self.args {
+            visit.call(args)?;
+        }
+        if let Some(kwargs) = &self.kwargs {
+            visit.call(kwargs)?;
+        }
+        if let Some(HandlerFilter::Custom(f)) = &self.filter {
+            visit.call(f)?;
+        }
+        Ok(())
+    }
+
+    fn passes(
+        &self,
+        engine: &Bound<'_, PyAny>,
+        state: &Bound<'_, NativeState>,
+        counter: &Counter,
+    ) -> PyResult<bool> {
+        match &self.filter {
+            None => Ok(true),
+            Some(HandlerFilter::Native(filter)) => Ok(filter.fires(counter.read(state)?)),
+            Some(HandlerFilter::Custom(filter)) => {
+                let count = counter.read(state)?;
+                filter.bind(engine.py()).call1((engine, count))?.is_truthy()
+            }
+        }
+    }
+
+    fn call(&self, engine: &Bound<'_, PyAny>, event: EventArgs<'_, '_>) -> PyResult<()> {
+        let py = engine.py();
+        let func = self.func.bind(py);
+        let plain = self.args.is_none()
+            && self.kwargs.is_none()
+            && (!self.with_event_args || (event.positional.is_empty() && event.keywords.is_none()));
+        if plain {
+            // The common case: one vectorcall with zero or one argument.
+            if self.pass_engine {
+                func.call1((engine,))?;
+            } else {
+                func.call0()?;
+            }
+            return Ok(());
+        }
+        let mut positional: Vec<Bound<'_, PyAny>> = Vec::new();
+        if self.pass_engine {
+            positional.push(engine.clone());
+        }
+        if self.with_event_args {
+            positional.extend(event.positional.iter().cloned());
+        }
+        if let Some(args) = &self.args {
+            positional.extend(args.bind(py).iter());
+        }
+        let kwargs = match (&self.kwargs, self.with_event_args.then_some(event.keywords).flatten())
+        {
+            (None, None) => None,
+            (Some(own), None) => Some(own.bind(py).copy()?),
+            (own, Some(extra)) => {
+                let merged = match own {
+                    Some(own) => own.bind(py).copy()?,
+                    None => PyDict::new(py),
+                };
+                merged.update(extra.as_mapping())?;
+                Some(merged)
+            }
+        };
+        func.call(PyTuple::new(py, positional)?, kwargs.as_ref())?;
+        Ok(())
+    }
+}
+
+/// Calls, in order, the handlers of `handlers` that are still registered and whose filter
+/// passes. Stops at the first exception and returns it.
+pub fn dispatch(
+    engine: &Bound<'_, PyAny>,
+    state: &Bound<'_, NativeState>,
+    handlers: &[std::sync::Arc<Handler>],
+    counter: &Counter,
+    event: EventArgs<'_, '_>,
+) -> PyResult<()> {
+    for handler in handlers {
+        if !handler.alive.load(Ordering::Relaxed) {
+            continue;
+        }
+        if handler.passes(engine, state, counter)? {
+            handler.call(engine, event)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! oxignite's native core: event filters, handler tables, dispatch and the run loop.
+//! Everything users read and extend lives in the Python package `oxignite`.
+
+use pyo3::prelude::*;
+
+mod core;
+mod dispatch;
+mod events;
+mod filters;
+mod run_loop;
+mod state;
+mod table;
+
+#[pymodule(gil_used = true)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<core::EngineCore>()?;
+    m.add_class::<state::NativeState>()?;
+    m.add_class::<filters::EventFilter>()?;
+    m.add("BUILTIN_EVENTS", events::BUILTIN_EVENTS.to_vec())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,633 @@
+//! The run loop: ignite's `Engine._internal_run_as_gen` as a resumable state machine.
+//!
+//! Each `Phase` is one step of ignite's loop. After every event the control flags are
+//! checked (ignite's `_maybe_terminate_or_interrupt`); an interrupt saves the current phase
+//! in a `Frame` and returns, and the next `run()` continues from exactly that point.
+//!
+//! Per iteration, with no handlers, the loop makes two Python calls: `next()` on the data
+//! iterator and the process function. Events without handlers cost a counter check.
+
+use std::ffi::CString;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use pyo3::exceptions::{PyException, PyRuntimeError, PyUserWarning};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyIterator};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::core::{lock, EngineCore, FLAG_OFF, FLAG_ON, FLAG_SKIP};
+use crate::dispatch::{dispatch, Counter, EventArgs, Handler};
+use crate::events::*;
+use crate::state::{NativeState, COMPLETED_TIME, EPOCH_COMPLETED_TIME};
+use crate::table::Snapshot;
+
+/// Where the data comes from: a Python iterator, or `epoch_length` Nones when the engine
+/// runs without data.
+pub enum DataIter {
+    Py(Py<PyIterator>),
+    Nones { remaining: i64 },
+}
+
+impl DataIter {
+    pub fn from_iterable(iterable: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(DataIter::Py(iterable.try_iter()?.unbind()))
+    }
+
+    fn next<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self {
+            DataIter::Py(iter) => iter.bind(py).clone().next().transpose(),
+            DataIter::Nones { remaining } if *remaining > 0 => {
+                *remaining -= 1;
+                Ok(Some(py.None().into_bound(py)))
+            }
+            DataIter::Nones { .. } => Ok(None),
+        }
+    }
+
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self {
+            DataIter::Py(iter) => visit.call(iter),
+            DataIter::Nones { .. } => Ok(()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Start,
+    EpochLoop,
+    EpochSetup,
+    BatchTop,
+    Fetch,
+    CountBatch,
+    Process,
+    AfterIteration,
+    Restart,
+    EpochTerminating,
+    EpochEnd,
+    Terminating,
+    Finish,
+}
+
+impl Phase {
+    /// Steps inside ignite's `_run_once_on_dataset`, where an `Exception` handled by
+    /// EXCEPTION_RAISED handlers ends the epoch instead of the run.
+    fn is_inner(self) -> bool {
+        matches!(
+            self,
+            Phase::BatchTop
+                | Phase::Fetch
+                | Phase::CountBatch
+                | Phase::Process
+                | Phase::AfterIteration
+                | Phase::Restart
+        )
+    }
+}
+
+/// The loop's local variables, saved while a run is suspended by `interrupt()`.
+pub struct Frame {
+    phase: Phase,
+    iter_counter: i64,
+    should_exit: bool,
+    /// Between `epoch += 1` and the end of the epoch's iterations.
+    in_epoch: bool,
+    /// Between `iteration += 1` and the process function's return.
+    iteration_pending: bool,
+    run_seconds: f64,
+    epoch_seconds: f64,
+}
+
+impl Frame {
+    fn new() -> Self {
+        Frame {
+            phase: Phase::Start,
+            iter_counter: 0,
+            should_exit: false,
+            in_epoch: false,
+            iteration_pending: false,
+            run_seconds: 0.0,
+            epoch_seconds: 0.0,
+        }
+    }
+}
+
+/// Where a run that raised stopped, so that the next `run()` retries the unfinished
+/// iteration in the same epoch instead of starting the next epoch.
+pub struct ResumePoint {
+    epoch: i64,
+    iteration_seen: i64,
+    iteration_resume: i64,
+}
+
+enum Exit {
+    Finished,
+    Suspended,
+}
+
+enum Control {
+    Go,
+    Suspend,
+    Terminate,
+    TerminateEpoch,
+}
+
+struct RunLoop<'a, 'py> {
+    core: &'a EngineCore,
+    engine: &'a Bound<'py, PyAny>,
+    state: &'a Bound<'py, NativeState>,
+    process: &'a Bound<'py, PyAny>,
+    frame: Frame,
+    data: Option<DataIter>,
+    data_generation: u64,
+    handlers: Vec<Snapshot<Handler>>,
+    counters: Vec<Counter>,
+    handlers_generation: u64,
+    run_mark: Instant,
+    epoch_mark: Instant,
+}
+
+pub fn run(
+    core: &EngineCore,
+    engine: &Bound<'_, PyAny>,
+    state: &Bound<'_, NativeState>,
+    process: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let py = engine.py();
+    let (frame, data, resume) = {
+        let mut slot = lock(&core.run_slot);
+        (slot.frame.take(), slot.data.take(), slot.resume.take())
+    };
+    let frame = match frame {
+        Some(frame) => frame,
+        None => {
+            core.should_terminate.store(FLAG_OFF, Ordering::Relaxed);
+            core.should_terminate_single_epoch
+                .store(FLAG_OFF, Ordering::Relaxed);
+            core.should_interrupt.store(false, Ordering::Relaxed);
+            {
+                let mut s = state.borrow_mut();
+                if let Some(rp) = resume {
+                    if s.epoch == rp.epoch && s.iteration == rp.iteration_seen && s.epoch > 0 {
+                        s.epoch -= 1;
+                        s.iteration = rp.iteration_resume;
+                    }
+                }
+            }
+            let times = state.borrow().times.clone_ref(py);
+            times.bind(py).set_item(EPOCH_COMPLETED_TIME, 0.0)?;
+            times.bind(py).set_item(COMPLETED_TIME, 0.0)?;
+            Frame::new()
+        }
+    };
+    let now = Instant::now();
+    let mut rl = RunLoop {
+        core,
+        engine,
+        state,
+        process,
+        frame,
+        data,
+        data_generation: core.data_generation.load(Ordering::Acquire),
+        handlers: Vec::new(),
+        counters: Vec::new(),
+        handlers_generation: u64::MAX,
+        run_mark: now,
+        epoch_mark: now,
+    };
+    let result = rl.drive();
+    let data = rl.data.take();
+    match result {
+        Ok(Exit::Suspended) => {
+            let mut frame = rl.frame;
+            frame.run_seconds += rl.run_mark.elapsed().as_secs_f64();
+            frame.epoch_seconds += rl.epoch_mark.elapsed().as_secs_f64();
+            let mut slot = lock(&core.run_slot);
+            slot.frame = Some(frame);
+            // A set_data() from an INTERRUPT handler already put its iterator in the slot.
+            if slot.data.is_none() {
+                slot.data = data;
+            }
+            Ok(())
+        }
+        Ok(Exit::Finished) => {
+            drop(data);
+            Ok(())
+        }
+        Err(err) => {
+            drop(data);
+            if rl.frame.in_epoch {
+                let s = state.borrow();
+                let pending = i64::from(rl.frame.iteration_pending);
+                lock(&core.run_slot).resume = Some(ResumePoint {
+                    epoch: s.epoch,
+                    iteration_seen: s.iteration,
+                    iteration_resume: s.iteration - pending,
+                });
+            }
+            Err(err)
+        }
+    }
+}
+
+impl<'py> RunLoop<'_, 'py> {
+    fn py(&self) -> Python<'py> {
+        self.engine.py()
+    }
+
+    fn drive(&mut self) -> PyResult<Exit> {
+        loop {
+            let phase = self.frame.phase;
+            let err = match self.step(phase) {
+                Ok(None) => continue,
+                Ok(Some(exit)) => return Ok(exit),
+                Err(err) => err,
+            };
+            // ignite: an Exception inside the pass over the data, given to EXCEPTION_RAISED
+            // handlers, ends the epoch; anything else ends the run. An exception raised by
+            // those handlers themselves propagates as is.
+            let handled = self.has_handlers(EXCEPTION_RAISED);
+            if handled && phase.is_inner() && err.is_instance_of::<PyException>(self.py()) {
+                self.fire_exception(err)?;
+                self.frame.phase = Phase::EpochEnd;
+                continue;
+            }
+            self.data = None;
+            if handled {
+                self.frame.in_epoch = false;
+                self.fire_exception(err)?;
+                return Ok(Exit::Finished);
+            }
+            return Err(err);
+        }
+    }
+
+    fn step(&mut self, phase: Phase) -> PyResult<Option<Exit>> {
+        let py = self.py();
+        match phase {
+            Phase::Start => {
+                self.fire(STARTED)?;
+                self.after_fire(Phase::EpochLoop, false)
+            }
+            Phase::EpochLoop => {
+                let stop = self.state.borrow().is_done()
+                    || self.core.should_terminate.load(Ordering::Relaxed) != FLAG_OFF;
+                if stop {
+                    return self.goto(Phase::Finish);
+                }
+                self.state.borrow_mut().epoch += 1;
+                self.frame.in_epoch = true;
+                self.frame.epoch_seconds = 0.0;
+                self.epoch_mark = Instant::now();
+                self.fire(EPOCH_STARTED)?;
+                self.after_fire(Phase::EpochSetup, false)
+            }
+            Phase::EpochSetup => {
+                self.sync_data();
+                if self.data.is_none() {
+                    self.setup_engine()?;
+                }
+                self.frame.iter_counter = lock(&self.core.run_slot).init_iter.take().unwrap_or(0);
+                self.frame.should_exit = false;
+                self.goto(Phase::BatchTop)
+            }
+            Phase::BatchTop => {
+                let has_loader = {
+                    let mut s = self.state.borrow_mut();
+                    s.batch = py.None();
+                    !s.dataloader.is_none(py)
+                };
+                let after_stop = self.core.last_event.load(Ordering::Relaxed)
+                    == DATALOADER_STOP_ITERATION as u32;
+                if has_loader && !after_stop {
+                    self.fire(GET_BATCH_STARTED)?;
+                    return self.after_fire(Phase::Fetch, true);
+                }
+                self.goto(Phase::Fetch)
+            }
+            Phase::Fetch => self.fetch(),
+            Phase::CountBatch => {
+                self.frame.iter_counter += 1;
+                self.frame.should_exit = false;
+                self.state.borrow_mut().iteration += 1;
+                self.frame.iteration_pending = true;
+                self.fire(ITERATION_STARTED)?;
+                self.after_fire(Phase::Process, true)
+            }
+            Phase::Process => {
+                let batch = self.state.borrow().batch.clone_ref(py);
+                let output = self.process.call1((self.engine, batch))?;
+                self.state.borrow_mut().output = output.unbind();
+                self.frame.iteration_pending = false;
+                self.fire(ITERATION_COMPLETED)?;
+                self.after_fire(Phase::AfterIteration, true)
+            }
+            Phase::AfterIteration => {
+                let (epoch_done, iters_done) = {
+                    let s = self.state.borrow();
+                    (
+                        s.epoch_length == Some(self.frame.iter_counter),
+                        s.max_iters == Some(s.iteration),
+                    )
+                };
+                if epoch_done {
+                    return self.goto(Phase::EpochEnd);
+                }
+                if iters_done {
+                    self.core.should_terminate.store(FLAG_ON, Ordering::Relaxed);
+                    return self.goto(Phase::Terminating);
+                }
+                self.goto(Phase::BatchTop)
+            }
+            Phase::Restart => {
+                self.setup_data_iter()?;
+                self.frame.should_exit = true;
+                self.goto(Phase::BatchTop)
+            }
+            Phase::EpochTerminating => {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("iter_counter", self.frame.iter_counter)?;
+                self.fire_with(
+                    TERMINATE_SINGLE_EPOCH,
+                    EventArgs {
+                        positional: &[],
+                        keywords: Some(&kwargs),
+                    },
+                )?;
+                self.setup_data_iter()?;
+                self.goto(Phase::EpochEnd)
+            }
+            Phase::EpochEnd => {
+                self.frame.in_epoch = false;
+                self.frame.iteration_pending = false;
+                self.set_time(EPOCH_COMPLETED_TIME, self.epoch_seconds())?;
+                let single = self
+                    .core
+                    .should_terminate_single_epoch
+                    .load(Ordering::Relaxed);
+                if single != FLAG_SKIP {
+                    self.fire(EPOCH_COMPLETED)?;
+                    self.set_time(EPOCH_COMPLETED_TIME, self.epoch_seconds())?;
+                }
+                if single != FLAG_OFF {
+                    self.core
+                        .should_terminate_single_epoch
+                        .store(FLAG_OFF, Ordering::Relaxed);
+                }
+                self.after_fire(Phase::EpochLoop, false)
+            }
+            Phase::Terminating => {
+                self.fire(TERMINATE)?;
+                self.goto(Phase::Finish)
+            }
+            Phase::Finish => {
+                self.data = None;
+                self.set_time(COMPLETED_TIME, self.run_seconds())?;
+                if self.core.should_terminate.load(Ordering::Relaxed) != FLAG_SKIP {
+                    self.fire(COMPLETED)?;
+                    self.set_time(COMPLETED_TIME, self.run_seconds())?;
+                }
+                Ok(Some(Exit::Finished))
+            }
+        }
+    }
+
+    fn fetch(&mut self) -> PyResult<Option<Exit>> {
+        let py = self.py();
+        self.sync_data();
+        let item = match self.data.as_mut() {
+            Some(data) => data.next(py)?,
+            None => {
+                return Err(PyRuntimeError::new_err(
+                    "internal error: the engine has no data iterator",
+                ))
+            }
+        };
+        let has_loader = !self.state.borrow().dataloader.is_none(py);
+        if let Some(batch) = item {
+            {
+                let mut s = self.state.borrow_mut();
+                s.batch = batch.unbind();
+                s.output = py.None();
+            }
+            if has_loader {
+                self.fire(GET_BATCH_COMPLETED)?;
+                return self.after_fire(Phase::CountBatch, true);
+            }
+            return self.goto(Phase::CountBatch);
+        }
+        // The iterator is exhausted.
+        {
+            let mut s = self.state.borrow_mut();
+            if s.epoch_length.is_none() {
+                // First pass over data of unknown length: now we know it.
+                let len = self.frame.iter_counter;
+                s.epoch_length = Some(len);
+                if let Some(max_iters) = s.max_iters {
+                    if len > 0 {
+                        s.max_epochs = Some((max_iters + len - 1) / len);
+                    }
+                }
+                drop(s);
+                return self.goto(Phase::EpochEnd);
+            }
+        }
+        if self.frame.should_exit {
+            self.warn_data_exhausted()?;
+            return self.goto(Phase::EpochEnd);
+        }
+        if has_loader {
+            self.fire(DATALOADER_STOP_ITERATION)?;
+            return self.after_fire(Phase::Restart, true);
+        }
+        self.goto(Phase::Restart)
+    }
+
+    fn warn_data_exhausted(&self) -> PyResult<()> {
+        let py = self.py();
+        let message = {
+            let s = self.state.borrow();
+            if s.is_done() {
+                return Ok(());
+            }
+            let total = match (s.epoch_length, s.max_epochs) {
+                (Some(len), Some(max)) => Some(len * max),
+                _ => s.max_iters,
+            };
+            format!(
+                "Data iterator can not provide data anymore but required total number of \
+                 iterations to run is not reached. Current iteration: {} vs Total iterations \
+                 to run : {}",
+                s.iteration,
+                total.map_or("None".to_string(), |t| t.to_string())
+            )
+        };
+        let message = CString::new(message).expect("message has no NUL byte");
+        PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 1)
+    }
+
+    fn goto(&mut self, phase: Phase) -> PyResult<Option<Exit>> {
+        self.frame.phase = phase;
+        Ok(None)
+    }
+
+    /// ignite's `_maybe_terminate_or_interrupt`, after each event.
+    fn after_fire(&mut self, next: Phase, inner: bool) -> PyResult<Option<Exit>> {
+        self.frame.phase = next;
+        match self.control()? {
+            Control::Go => Ok(None),
+            Control::Suspend => Ok(Some(Exit::Suspended)),
+            Control::Terminate => self.goto(Phase::Terminating),
+            Control::TerminateEpoch if inner => self.goto(Phase::EpochTerminating),
+            Control::TerminateEpoch => Err(PyRuntimeError::new_err(
+                "The method terminate_epoch() should not be called on Event.STARTED or \
+                 Event.EPOCH_STARTED.",
+            )),
+        }
+    }
+
+    fn control(&mut self) -> PyResult<Control> {
+        if self.core.should_terminate.load(Ordering::Relaxed) != FLAG_OFF {
+            return Ok(Control::Terminate);
+        }
+        if self
+            .core
+            .should_terminate_single_epoch
+            .load(Ordering::Relaxed)
+            != FLAG_OFF
+        {
+            return Ok(Control::TerminateEpoch);
+        }
+        if self.core.should_interrupt.load(Ordering::Relaxed) {
+            self.fire(INTERRUPT)?;
+            self.core.should_interrupt.store(false, Ordering::Relaxed);
+            return Ok(Control::Suspend);
+        }
+        Ok(Control::Go)
+    }
+
+    /// ignite's `_setup_engine`: a fresh iterator, and the position inside the epoch.
+    fn setup_engine(&mut self) -> PyResult<()> {
+        self.setup_data_iter()?;
+        let position = {
+            let s = self.state.borrow();
+            match s.epoch_length {
+                Some(len) if len > 0 => s.iteration.rem_euclid(len),
+                _ => s.iteration,
+            }
+        };
+        let mut slot = lock(&self.core.run_slot);
+        if slot.init_iter.is_none() {
+            slot.init_iter = Some(position);
+        }
+        Ok(())
+    }
+
+    /// ignite's `_setup_dataloader_iter`.
+    fn setup_data_iter(&mut self) -> PyResult<()> {
+        let py = self.py();
+        self.data = None;
+        let (dataloader, epoch_length, epoch) = {
+            let s = self.state.borrow();
+            (s.dataloader.clone_ref(py), s.epoch_length, s.epoch)
+        };
+        let fresh = if dataloader.is_none(py) {
+            let remaining = epoch_length.ok_or_else(|| {
+                PyRuntimeError::new_err("internal error: epoch_length is None without data")
+            })?;
+            DataIter::Nones { remaining }
+        } else {
+            let hook = lock(&self.core.run_slot)
+                .epoch_hook
+                .as_ref()
+                .map(|h| h.clone_ref(py));
+            if let Some(hook) = hook {
+                hook.call1(py, (epoch - 1,))?;
+            }
+            DataIter::from_iterable(dataloader.bind(py))?
+        };
+        // This iterator supersedes any replacement made earlier through set_data.
+        let stale = lock(&self.core.run_slot).data.take();
+        drop(stale);
+        self.data_generation = self.core.data_generation.load(Ordering::Acquire);
+        self.data = Some(fresh);
+        Ok(())
+    }
+
+    /// Adopts an iterator given to `set_data` during the run.
+    #[inline]
+    fn sync_data(&mut self) {
+        let current = self.core.data_generation.load(Ordering::Acquire);
+        if current != self.data_generation {
+            self.data_generation = current;
+            self.data = lock(&self.core.run_slot).data.take();
+        }
+    }
+
+    fn has_handlers(&mut self, event: usize) -> bool {
+        self.refresh_handlers();
+        !self.handlers[event].is_empty()
+    }
+
+    #[inline]
+    fn refresh_handlers(&mut self) {
+        let current = self.core.generation.load(Ordering::Acquire);
+        if current == self.handlers_generation {
+            return;
+        }
+        let py = self.py();
+        let tables = lock(&self.core.tables);
+        let handlers: Vec<_> = (0..tables.handlers.event_count())
+            .map(|e| tables.handlers.snapshot(e))
+            .collect();
+        let counters: Vec<_> = tables.counters.iter().map(|c| c.clone_ref(py)).collect();
+        drop(tables);
+        self.handlers_generation = current;
+        // Old snapshots are dropped here, after the lock is released.
+        self.handlers = handlers;
+        self.counters = counters;
+    }
+
+    #[inline]
+    fn fire(&mut self, event: usize) -> PyResult<()> {
+        self.fire_with(event, EventArgs::default())
+    }
+
+    #[inline]
+    fn fire_with(&mut self, event: usize, args: EventArgs<'_, 'py>) -> PyResult<()> {
+        self.core.last_event.store(event as u32, Ordering::Relaxed);
+        self.refresh_handlers();
+        if self.handlers[event].is_empty() {
+            return Ok(());
+        }
+        let handlers = self.handlers[event].clone();
+        dispatch(self.engine, self.state, &handlers, &self.counters[event], args)
+    }
+
+    fn fire_exception(&mut self, err: PyErr) -> PyResult<()> {
+        let py = self.py();
+        let exc = err.into_value(py).into_bound(py).into_any();
+        self.fire_with(
+            EXCEPTION_RAISED,
+            EventArgs {
+                positional: std::slice::from_ref(&exc),
+                keywords: None,
+            },
+        )
+    }
+
+    fn set_time(&self, key: &str, seconds: f64) -> PyResult<()> {
+        let py = self.py();
+        let times = self.state.borrow().times.clone_ref(py);
+        times.bind(py).set_item(key, seconds)
+    }
+
+    fn run_seconds(&self) -> f64 {
+        self.frame.run_seconds + self.run_mark.elapsed().as_secs_f64()
+    }
+
+    fn epoch_seconds(&self) -> f64 {
+        self.frame.epoch_seconds + self.epoch_mark.elapsed().as_secs_f64()
+    }
+}

@@ -1,0 +1,201 @@
+"""Worker scenarios for the 2-process tests, run as ``python _workers.py SCENARIO OUT_DIR``.
+
+Each scenario runs in 2 gloo processes (spawned through ``idist.Parallel``, or launched by
+torchrun for "torchrun") and writes what it saw to ``OUT_DIR/rank{r}.json``; the tests read
+those files. Tests start this script with ``subprocess.run(..., timeout=...)`` so a hang can
+never block the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import oxignite.distributed as idist
+import torch
+
+N_SAMPLES = 1001  # does not divide by 2: torch's DistributedSampler would pad it
+
+
+def _dump(out_dir: str, result: dict) -> None:
+    Path(out_dir, f"rank{idist.get_rank()}.json").write_text(json.dumps(result))
+
+
+def collectives(local_rank: int, out_dir: str) -> None:
+    rank, ws = idist.get_rank(), idist.get_world_size()
+    t = torch.tensor([rank + 1.0, 10.0 * rank])
+    in_place = idist.all_reduce(t)
+    result = {
+        "rank": rank,
+        "local_rank": local_rank,
+        "world_size": ws,
+        "nproc_per_node": idist.get_nproc_per_node(),
+        "nnodes": idist.get_nnodes(),
+        "node_rank": idist.get_node_rank(),
+        "backend": idist.backend(),
+        "model_name": idist.model_name(),
+        "device": str(idist.device()),
+        "sum_int": idist.all_reduce(rank + 1),
+        "sum_float": idist.all_reduce(rank + 0.25),
+        "sum_tensor": t.tolist(),
+        "sum_in_place": in_place is t,
+        "min": idist.all_reduce(torch.tensor([rank + 3]), op="MIN").tolist(),
+        "max": idist.all_reduce(rank * 2.5, op="MAX"),
+        "product": idist.all_reduce(torch.tensor([rank + 2.0]), op="PRODUCT").tolist(),
+        "int_dtype": str(idist.all_reduce(torch.tensor([1], dtype=torch.int32)).dtype),
+        "gather_tensor": idist.all_gather(torch.tensor([rank, rank])).tolist(),
+        "gather_uneven": idist.all_gather(torch.full((rank + 1, 2), rank)).tolist(),
+        "gather_scalar_tensor": idist.all_gather(torch.tensor(rank * 1.0)).tolist(),
+        "gather_number": idist.all_gather(rank + 0.5),
+        "gather_str": idist.all_gather(f"rank-{rank}" * (rank + 1)),
+        "gather_obj": idist.all_gather({"r": rank}),
+        "broadcast_tensor": idist.broadcast(torch.tensor([rank + 7]), src=1).tolist(),
+        "broadcast_number": idist.broadcast(1.5 if rank == 0 else 0.0, src=0),
+        "broadcast_str": idist.broadcast("from zero" if rank == 0 else "", src=0),
+        "broadcast_path": str(idist.broadcast(Path("/x/y") if rank == 0 else Path(), src=0)),
+        "broadcast_safe": idist.broadcast([1, 2, 3] if rank == 0 else None, src=0, safe_mode=True),
+        "with_shapes": [
+            t.tolist()
+            for t in idist.all_gather_tensors_with_shapes(
+                torch.full((rank + 1, 1), rank), [[r + 1, 1] for r in range(ws)]
+            )
+        ],
+        "group_sum": idist.all_reduce(torch.tensor([1]), group=[0, 1]).tolist(),
+    }
+    calls = []
+
+    @idist.one_rank_only(with_barrier=True)
+    def only_zero() -> int:
+        calls.append(rank)
+        return 42
+
+    result["one_rank_only"] = only_zero()
+    result["one_rank_only_calls"] = calls
+    marker = Path(out_dir, "first.txt")
+    with idist.one_rank_first():
+        # Rank 0 runs the block first, so rank 1 must find its marker.
+        result["saw_marker"] = marker.exists()
+        marker.write_text("done")
+    idist.barrier()
+    result.update(_auto(rank))
+    _dump(out_dir, result)
+
+
+def _auto(rank: int) -> dict:
+    data = torch.utils.data.TensorDataset(torch.arange(N_SAMPLES))
+    train = idist.auto_dataloader(data, batch_size=100, shuffle=True)
+    evaluation = idist.auto_dataloader(data, batch_size=100, shuffle=False)
+    eval_indices = [int(i) for (b,) in evaluation for i in b]
+    torch.manual_seed(rank)  # different data per rank: DDP must still keep weights equal
+    model = idist.auto_model(torch.nn.Linear(3, 1))
+    optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.5))
+    model(torch.randn(8, 3)).pow(2).mean().backward()
+    optimizer.step()
+    weights = idist.all_gather(model.module.weight.detach().reshape(1, -1)).tolist()
+    return {
+        "train_sampler": type(train.sampler).__name__,
+        "train_batch_size": train.batch_size,
+        "train_len": len(train.sampler),
+        "eval_sampler": type(evaluation.sampler).__name__,
+        "eval_indices": eval_indices,
+        "model": type(model).__name__,
+        "weights": weights,
+    }
+
+
+def _accuracy_data() -> tuple:
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 4, (N_SAMPLES,), generator=g)
+    logits = torch.randn(N_SAMPLES, 4, generator=g)
+    logits[torch.arange(N_SAMPLES), y] += 0.5  # better than chance, below 100%
+    return logits, y
+
+
+def engine(local_rank: int, out_dir: str) -> None:
+    # Needs the engine, metrics and handlers modules.
+    from oxignite.engine import Engine, Events
+    from oxignite.handlers import Checkpoint, DiskSaver
+    from oxignite.metrics import Accuracy
+    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data.distributed import DistributedSampler
+
+    logits, y = _accuracy_data()
+    data = TensorDataset(logits, y)
+
+    def evaluate(loader: DataLoader) -> float:
+        evaluator = Engine(lambda e, batch: (batch[0], batch[1]))
+        Accuracy().attach(evaluator, "acc")
+        return evaluator.run(loader).metrics["acc"]
+
+    exact = evaluate(idist.auto_dataloader(data, batch_size=64, shuffle=False))
+    padded_sampler = DistributedSampler(data, shuffle=False)  # what ignite would use
+    padded = evaluate(DataLoader(data, batch_size=64, sampler=padded_sampler))
+
+    # Sampler epochs and checkpoints written by one rank only.
+    train_loader = idist.auto_dataloader(TensorDataset(torch.arange(40.0)), batch_size=8)
+    seen_epochs = []
+    first_batches = []
+    trainer = Engine(lambda e, batch: None)
+
+    @trainer.on(Events.ITERATION_COMPLETED)
+    def grab(e: Engine) -> None:
+        if (e.state.iteration - 1) % e.state.epoch_length == 0:
+            seen_epochs.append(train_loader.sampler.epoch)
+            first_batches.append(e.state.batch[0].tolist())
+
+    model = idist.auto_model(torch.nn.Linear(2, 1))
+    ckpt_dir = Path(out_dir, "ckpt")
+    checkpoint = Checkpoint(
+        {"model": model, "trainer": trainer},
+        DiskSaver(str(ckpt_dir), require_empty=False),
+        n_saved=2,
+    )
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, checkpoint)
+    trainer.run(train_loader, max_epochs=3)
+    idist.barrier()
+    _dump(
+        out_dir,
+        {
+            "exact": exact,
+            "padded": padded,
+            "sampler_epochs": seen_epochs,
+            "first_batches": first_batches,
+            "checkpoint_files": sorted(p.name for p in ckpt_dir.iterdir()),
+        },
+    )
+
+
+def failing(local_rank: int, out_dir: str) -> None:
+    if idist.get_rank() == 1:
+        raise ValueError("boom on rank 1")
+    idist.barrier()  # rank 0 would wait here forever if the failure were not propagated
+    idist.all_reduce(1)
+
+
+def torchrun(local_rank: int, out_dir: str) -> None:
+    _dump(
+        out_dir,
+        {
+            "rank": idist.get_rank(),
+            "local_rank": local_rank,
+            "world_size": idist.get_world_size(),
+            "sum": idist.all_reduce(idist.get_rank() + 1),
+        },
+    )
+
+
+def main() -> None:
+    scenario, out_dir = sys.argv[1], sys.argv[2]
+    fn = globals()[scenario]
+    if scenario == "torchrun":
+        # Launched by torchrun: Parallel joins the process group from the environment.
+        with idist.Parallel(backend="gloo") as parallel:
+            parallel.run(fn, out_dir)
+        return
+    with idist.Parallel(backend="gloo", nproc_per_node=2) as parallel:
+        parallel.run(fn, out_dir)
+
+
+if __name__ == "__main__":
+    main()
