@@ -139,7 +139,12 @@ impl EngineCore {
     }
 
     /// Changes the counter of an existing event (re-registration with `event_to_attr`).
-    fn set_event_counter(&self, py: Python<'_>, event: usize, counter: Option<&str>) -> PyResult<()> {
+    fn set_event_counter(
+        &self,
+        py: Python<'_>,
+        event: usize,
+        counter: Option<&str>,
+    ) -> PyResult<()> {
         let mut tables = lock(&self.tables);
         if event >= tables.counters.len() {
             return Err(PyValueError::new_err(format!("unknown event id {event}")));
@@ -286,7 +291,10 @@ impl EngineCore {
                     Some(k) => k.bind(py).copy()?,
                     None => PyDict::new(py),
                 };
-                PyTuple::new(py, [h.func.bind(py).clone(), args.into_any(), kwargs.into_any()])
+                PyTuple::new(
+                    py,
+                    [h.func.bind(py).clone(), args.into_any(), kwargs.into_any()],
+                )
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, rows)
@@ -314,7 +322,8 @@ impl EngineCore {
         args: Option<Bound<'_, PyTuple>>,
         kwargs: Option<Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let positional: Vec<Bound<'_, PyAny>> = args.map(|a| a.iter().collect()).unwrap_or_default();
+        let positional: Vec<Bound<'_, PyAny>> =
+            args.map(|a| a.iter().collect()).unwrap_or_default();
         let event_args = EventArgs {
             positional: &positional,
             keywords: kwargs.as_ref(),
@@ -352,11 +361,9 @@ impl EngineCore {
 
     /// Forgets a suspended run and any resume point (the state was replaced).
     fn reset_run(&self) {
-        let (frame, resume) = {
-            let mut slot = lock(&self.run_slot);
-            (slot.frame.take(), slot.resume.take())
-        };
-        drop((frame, resume));
+        let mut slot = lock(&self.run_slot);
+        slot.frame = None;
+        slot.resume = None;
     }
 
     /// Replaces the data iterator (`Engine.set_data`, possibly from a handler mid-run).
@@ -402,7 +409,8 @@ impl EngineCore {
 
     #[setter]
     fn set_should_terminate(&self, value: u8) -> PyResult<()> {
-        self.should_terminate.store(check_flag(value)?, Ordering::Relaxed);
+        self.should_terminate
+            .store(check_flag(value)?, Ordering::Relaxed);
         Ok(())
     }
 
@@ -470,7 +478,9 @@ impl EngineCore {
 
 fn check_flag(value: u8) -> PyResult<u8> {
     if value > FLAG_SKIP {
-        return Err(PyValueError::new_err("flag must be 0 (off), 1 (on) or 2 (skip)"));
+        return Err(PyValueError::new_err(
+            "flag must be 0 (off), 1 (on) or 2 (skip)",
+        ));
     }
     Ok(value)
 }

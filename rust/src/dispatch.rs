@@ -96,18 +96,31 @@ impl Handler {
         Ok(())
     }
 
+    /// Whether the filter lets this firing through. `count` caches the event's counter
+    /// between handlers; it is cleared after any Python call, which may change the state.
     fn passes(
         &self,
         engine: &Bound<'_, PyAny>,
         state: &Bound<'_, NativeState>,
         counter: &Counter,
+        count: &mut Option<i64>,
     ) -> PyResult<bool> {
-        match &self.filter {
-            None => Ok(true),
-            Some(HandlerFilter::Native(filter)) => Ok(filter.fires(counter.read(state)?)),
-            Some(HandlerFilter::Custom(filter)) => {
-                let count = counter.read(state)?;
-                filter.bind(engine.py()).call1((engine, count))?.is_truthy()
+        let Some(filter) = &self.filter else {
+            return Ok(true);
+        };
+        let n = match *count {
+            Some(n) => n,
+            None => {
+                let n = counter.read(state)?;
+                *count = Some(n);
+                n
+            }
+        };
+        match filter {
+            HandlerFilter::Native(filter) => Ok(filter.fires(n)),
+            HandlerFilter::Custom(filter) => {
+                *count = None;
+                filter.bind(engine.py()).call1((engine, n))?.is_truthy()
             }
         }
     }
@@ -137,8 +150,10 @@ impl Handler {
         if let Some(args) = &self.args {
             positional.extend(args.bind(py).iter());
         }
-        let kwargs = match (&self.kwargs, self.with_event_args.then_some(event.keywords).flatten())
-        {
+        let kwargs = match (
+            &self.kwargs,
+            self.with_event_args.then_some(event.keywords).flatten(),
+        ) {
             (None, None) => None,
             (Some(own), None) => Some(own.bind(py).copy()?),
             (own, Some(extra)) => {
@@ -155,6 +170,22 @@ impl Handler {
     }
 }
 
+/// The counts above `count` at which none of `handlers` fires: `Some((count + 1, next))`
+/// where `next` is the first count at which one of them may fire. None when a handler has no
+/// filter or a custom one (it must be consulted at every firing).
+pub fn quiet_window(handlers: &[std::sync::Arc<Handler>], count: i64) -> Option<(i64, i64)> {
+    let mut next = i64::MAX;
+    for handler in handlers {
+        match &handler.filter {
+            Some(HandlerFilter::Native(filter)) => {
+                next = next.min(filter.next_firing_after(count).unwrap_or(i64::MAX));
+            }
+            _ => return None,
+        }
+    }
+    Some((count.saturating_add(1), next))
+}
+
 /// Calls, in order, the handlers of `handlers` that are still registered and whose filter
 /// passes. Stops at the first exception and returns it.
 pub fn dispatch(
@@ -164,11 +195,13 @@ pub fn dispatch(
     counter: &Counter,
     event: EventArgs<'_, '_>,
 ) -> PyResult<()> {
+    let mut count = None;
     for handler in handlers {
         if !handler.alive.load(Ordering::Relaxed) {
             continue;
         }
-        if handler.passes(engine, state, counter)? {
+        if handler.passes(engine, state, counter, &mut count)? {
+            count = None;
             handler.call(engine, event)?;
         }
     }

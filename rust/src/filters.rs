@@ -75,6 +75,39 @@ impl NativeFilter {
             }
         }
     }
+
+    /// The smallest count above `count` at which this filter fires, if any. Lets the run
+    /// loop skip an event's dispatch entirely until then.
+    pub fn next_firing_after(&self, count: i64) -> Option<i64> {
+        match self {
+            NativeFilter::Every(every) => {
+                let every = *every as i64;
+                Some((count.div_euclid(every) + 1) * every)
+            }
+            NativeFilter::Once(values) => {
+                let floor = count.max(0) as u64;
+                let index = values.partition_point(|&v| v <= floor);
+                values.get(index).map(|&v| v as i64)
+            }
+            NativeFilter::Range {
+                every,
+                before,
+                after,
+            } => {
+                let (every, after) = (*every as i64, *after as i64);
+                let first = after + 1;
+                let next = if count < first {
+                    first
+                } else {
+                    first + ((count - first).div_euclid(every) + 1) * every
+                };
+                match before {
+                    Some(b) if next >= *b as i64 => None,
+                    _ => Some(next),
+                }
+            }
+        }
+    }
 }
 
 /// The filter of an event such as `Events.ITERATION_COMPLETED(every=100)`.
@@ -178,6 +211,29 @@ mod tests {
             fired(&build(Some(3), None, Some(20), Some(4)), 30),
             vec![5, 8, 11, 14, 17]
         );
+    }
+
+    #[test]
+    fn next_firing_after_is_the_first_later_firing() {
+        let filters = [
+            build(Some(3), None, None, None),
+            build(Some(7), None, None, None),
+            build(None, Some(vec![4, 9, 25]), None, None),
+            build(None, None, Some(12), Some(3)),
+            build(Some(4), None, Some(30), Some(5)),
+            build(Some(2), None, None, Some(6)),
+            build(None, None, Some(1), None),
+        ];
+        for filter in &filters {
+            for count in -3..60 {
+                let expected = (count + 1..=200).find(|&m| filter.fires(m));
+                assert_eq!(
+                    filter.next_firing_after(count),
+                    expected,
+                    "{filter:?} at {count}"
+                );
+            }
+        }
     }
 
     #[test]

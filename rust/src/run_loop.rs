@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyIterator};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::core::{lock, EngineCore, FLAG_OFF, FLAG_ON, FLAG_SKIP};
-use crate::dispatch::{dispatch, Counter, EventArgs, Handler};
+use crate::dispatch::{dispatch, quiet_window, Counter, EventArgs, Handler};
 use crate::events::*;
 use crate::state::{NativeState, COMPLETED_TIME, EPOCH_COMPLETED_TIME};
 use crate::table::Snapshot;
@@ -143,6 +143,8 @@ struct RunLoop<'a, 'py> {
     data_generation: u64,
     handlers: Vec<Snapshot<Handler>>,
     counters: Vec<Counter>,
+    /// Per event, a range of counter values at which no handler fires (see `quiet_window`).
+    quiet: Vec<Option<(i64, i64)>>,
     handlers_generation: u64,
     run_mark: Instant,
     epoch_mark: Instant,
@@ -192,6 +194,7 @@ pub fn run(
         data_generation: core.data_generation.load(Ordering::Acquire),
         handlers: Vec::new(),
         counters: Vec::new(),
+        quiet: Vec::new(),
         handlers_generation: u64::MAX,
         run_mark: now,
         epoch_mark: now,
@@ -572,18 +575,23 @@ impl<'py> RunLoop<'_, 'py> {
 
     #[inline]
     fn refresh_handlers(&mut self) {
-        let current = self.core.generation.load(Ordering::Acquire);
-        if current == self.handlers_generation {
-            return;
+        if self.core.generation.load(Ordering::Acquire) != self.handlers_generation {
+            self.reload_handlers();
         }
+    }
+
+    #[cold]
+    fn reload_handlers(&mut self) {
         let py = self.py();
         let tables = lock(&self.core.tables);
+        let generation = self.core.generation.load(Ordering::Acquire);
         let handlers: Vec<_> = (0..tables.handlers.event_count())
             .map(|e| tables.handlers.snapshot(e))
             .collect();
         let counters: Vec<_> = tables.counters.iter().map(|c| c.clone_ref(py)).collect();
         drop(tables);
-        self.handlers_generation = current;
+        self.handlers_generation = generation;
+        self.quiet = vec![None; handlers.len()];
         // Old snapshots are dropped here, after the lock is released.
         self.handlers = handlers;
         self.counters = counters;
@@ -601,8 +609,27 @@ impl<'py> RunLoop<'_, 'py> {
         if self.handlers[event].is_empty() {
             return Ok(());
         }
+        let count = match self.counters[event] {
+            Counter::Iteration => Some(self.state.borrow().iteration),
+            Counter::Epoch => Some(self.state.borrow().epoch),
+            _ => None,
+        };
+        if let (Some(count), Some((low, high))) = (count, self.quiet[event]) {
+            if low <= count && count < high {
+                return Ok(());
+            }
+        }
         let handlers = self.handlers[event].clone();
-        dispatch(self.engine, self.state, &handlers, &self.counters[event], args)
+        dispatch(
+            self.engine,
+            self.state,
+            &handlers,
+            &self.counters[event],
+            args,
+        )?;
+        // Valid until the handler tables change (which resets `quiet`).
+        self.quiet[event] = count.and_then(|c| quiet_window(&handlers, c));
+        Ok(())
     }
 
     fn fire_exception(&mut self, err: PyErr) -> PyResult<()> {

@@ -66,6 +66,18 @@ impl NativeState {
         })
     }
 
+    /// ignite's `_is_done`: the run has reached max_iters, or max_epochs (counted in
+    /// epochs or in iterations).
+    pub fn is_done(&self) -> bool {
+        let by_iters = self.max_iters.is_some_and(|m| self.iteration >= m);
+        let by_count = match (self.epoch_length, self.max_epochs) {
+            (Some(len), Some(max)) => self.iteration >= len.saturating_mul(max),
+            _ => false,
+        };
+        let by_epochs = self.max_epochs.is_some_and(|m| self.epoch >= m);
+        by_iters || by_count || by_epochs
+    }
+
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         for field in [
             &self.output,
@@ -93,19 +105,5 @@ impl NativeState {
                 *field = py.None();
             }
         });
-    }
-}
-
-impl NativeState {
-    /// ignite's `_is_done`: the run has reached max_iters, or max_epochs (counted in epochs or
-    /// in iterations).
-    pub fn is_done(&self) -> bool {
-        let by_iters = self.max_iters.is_some_and(|m| self.iteration >= m);
-        let by_count = match (self.epoch_length, self.max_epochs) {
-            (Some(len), Some(max)) => self.iteration >= len.saturating_mul(max),
-            _ => false,
-        };
-        let by_epochs = self.max_epochs.is_some_and(|m| self.epoch >= m);
-        by_iters || by_count || by_epochs
     }
 }

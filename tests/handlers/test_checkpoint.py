@@ -5,13 +5,19 @@ from pathlib import Path
 
 import ignite.engine as ig_engine
 import ignite.handlers as ig_handlers
-import pytest
-import torch
-
 import oxignite.distributed as idist
 import oxignite.handlers.checkpoint as ckpt_module
+import pytest
+import torch
 from oxignite.engine import Engine, Events
-from oxignite.handlers import Checkpoint, CheckpointEvents, DiskSaver, ModelCheckpoint, global_step_from_engine
+from oxignite.handlers import (
+    Checkpoint,
+    CheckpointEvents,
+    DiskSaver,
+    LRScheduler,
+    ModelCheckpoint,
+    global_step_from_engine,
+)
 
 from .conftest import make_data, make_update
 
@@ -52,7 +58,11 @@ CONFIGS = [
     {"with_score": True, "n_saved": 1, "greater_or_equal": True},
     {"with_score": True, "n_saved": 2, "greater_or_equal": True, "score_name": "acc"},
     {"filename_pattern": "{global_step}-{name}.{ext}", "with_gst": True, "n_saved": 2},
-    {"filename_pattern": "{name}_{score_name}_{score}.{ext}", "with_score": True, "score_name": "s"},
+    {
+        "filename_pattern": "{name}_{score_name}_{score}.{ext}",
+        "with_score": True,
+        "score_name": "s",
+    },
     {"filename_pattern": "latest.pt"},
 ]
 
@@ -71,7 +81,9 @@ def test_filenames_and_retention_match_ignite(tmp_path, config, n_objects):
         to_save,
         **dict(config),
     )
-    ref = _run_scenario(ig_engine, ig_handlers.Checkpoint, tmp_path / "ref", to_save, **dict(config))
+    ref = _run_scenario(
+        ig_engine, ig_handlers.Checkpoint, tmp_path / "ref", to_save, **dict(config)
+    )
     assert _pt_files(tmp_path / "ours") == _pt_files(tmp_path / "ref")
     assert [tuple(it) for it in ours._saved] == [tuple(it) for it in ref._saved]
     assert ours.last_checkpoint == tmp_path / "ours" / ref.last_checkpoint.name
@@ -80,7 +92,10 @@ def test_filenames_and_retention_match_ignite(tmp_path, config, n_objects):
 def test_default_names_keep_last_n(tmp_path):
     model = torch.nn.Linear(2, 2)
     h = _run_scenario(
-        __import__("oxignite.engine", fromlist=["Engine"]), Checkpoint, tmp_path, {"m": model},
+        __import__("oxignite.engine", fromlist=["Engine"]),
+        Checkpoint,
+        tmp_path,
+        {"m": model},
         n_saved=2,
     )
     assert _pt_files(tmp_path) == ["m_15.pt", "m_18.pt"]
@@ -245,7 +260,9 @@ def test_state_dict_roundtrip(tmp_path):
         h(_engine_at(it))
     sd = h.state_dict()
     assert sd["_saved"] == [(6, "m_6.pt"), (9, "m_9.pt")]
-    h2 = Checkpoint({"m": torch.nn.Linear(1, 1)}, DiskSaver(tmp_path, require_empty=False), n_saved=2)
+    h2 = Checkpoint(
+        {"m": torch.nn.Linear(1, 1)}, DiskSaver(tmp_path, require_empty=False), n_saved=2
+    )
     h2.load_state_dict(sd)
     h2(_engine_at(12))  # continues retention across the restart: removes m_6.pt
     assert _pt_files(tmp_path) == ["m_12.pt", "m_9.pt"]
@@ -341,7 +358,9 @@ def test_setup_filename_pattern():
         Checkpoint.setup_filename_pattern()
         == "{filename_prefix}_{name}_{global_step}_{score_name}={score}.{ext}"
     )
-    assert Checkpoint.setup_filename_pattern(False, False, False, True) == "{name}_{global_step}.{ext}"
+    assert (
+        Checkpoint.setup_filename_pattern(False, False, False, True) == "{name}_{global_step}.{ext}"
+    )
     with pytest.raises(ValueError):
         Checkpoint.setup_filename_pattern(with_score=False, with_global_step=False)
     with pytest.raises(ValueError):
@@ -495,9 +514,9 @@ def _make_run(seed: int = 0):
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    lr_sched = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    lr_sched = LRScheduler(torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.7))
     trainer = Engine(make_update(model, optimizer))
-    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: lr_sched.step())
+    trainer.add_event_handler(Events.ITERATION_STARTED, lr_sched)
     return model, optimizer, lr_sched, trainer
 
 
@@ -528,6 +547,7 @@ def test_resume_gives_same_weights_as_uninterrupted_run(tmp_path):
 
     assert seen[0] == 11 and seen[-1] == 25
     assert trainer_c.state.epoch == 5
+    assert opt_c.param_groups[0]["lr"] == pytest.approx(0.05 * 0.7**8)  # lr schedule continued
     for p_a, p_c in zip(model_a.parameters(), model_c.parameters()):
         assert torch.equal(p_a, p_c)
 
@@ -564,7 +584,7 @@ def test_process_killed_mid_write_leaves_only_a_temp_file(tmp_path):
         """
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, "-c", script], env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, timeout=120, check=False)
     assert proc.returncode == 3
 
     files = sorted(os.listdir(tmp_path))

@@ -6,7 +6,6 @@ import ignite.engine as ig_engine
 import ignite.handlers as ig_handlers
 import pytest
 import torch
-
 from oxignite.engine import Engine, Events
 from oxignite.handlers import EarlyStopping
 
@@ -66,7 +65,7 @@ def test_stop_epoch_known_values():
     # threshold 0.015: +0.01 steps never count -> stops after 3 non-improvements
     assert _stop_epoch(Engine, EarlyStopping, SCORES[1], patience=3, threshold=0.015)[0] == 4
     # non-cumulative: each +0.01 step is compared with the previous score only
-    epoch, counter, best = _stop_epoch(
+    epoch, counter, _ = _stop_epoch(
         Engine, EarlyStopping, SCORES[1], patience=3, threshold=0.015, cumulative=True
     )
     # cumulative: 0.52 - 0.5 > 0.015 resets the counter, so training lasts longer

@@ -6,14 +6,6 @@ import ignite.engine as ig_engine
 import ignite.handlers as ig
 import pytest
 import torch
-from torch.optim.lr_scheduler import (
-    CosineAnnealingWarmRestarts,
-    ExponentialLR,
-    LambdaLR,
-    MultiStepLR,
-    StepLR,
-)
-
 from oxignite.engine import Engine, Events
 from oxignite.handlers import (
     ConcatScheduler,
@@ -25,6 +17,13 @@ from oxignite.handlers import (
     PiecewiseLinear,
     ReduceLROnPlateauScheduler,
     create_lr_scheduler_with_warmup,
+)
+from torch.optim.lr_scheduler import (
+    CosineAnnealingWarmRestarts,
+    ExponentialLR,
+    LambdaLR,
+    MultiStepLR,
+    StepLR,
 )
 
 
@@ -100,7 +99,10 @@ def test_lr_scheduler_docs_example():
 def test_warmup_docs_example():
     opt = _optimizer(0.1)
     s = create_lr_scheduler_with_warmup(
-        ExponentialLR(opt, gamma=0.98), warmup_start_value=0.0, warmup_end_value=0.1, warmup_duration=3
+        ExponentialLR(opt, gamma=0.98),
+        warmup_start_value=0.0,
+        warmup_end_value=0.1,
+        warmup_duration=3,
     )
     lrs = _lrs_during_run(s, opt, 8)
     expected = [0.0, 0.05, 0.1, 0.098, 0.09604, 0.0941192, 0.092236816, 0.09039207968]
@@ -109,7 +111,9 @@ def test_warmup_docs_example():
 
 def test_param_group_index_and_save_history():
     opt = _optimizer(groups=2)
-    s = LinearCyclicalScheduler(opt, "lr", 1.0, 0.0, cycle_size=4, param_group_index=1, save_history=True)
+    s = LinearCyclicalScheduler(
+        opt, "lr", 1.0, 0.0, cycle_size=4, param_group_index=1, save_history=True
+    )
     engine = Engine(lambda e, b: None)
     engine.add_event_handler(Events.ITERATION_STARTED, s)
     engine.run([0] * 3, max_epochs=1)
@@ -135,17 +139,42 @@ def test_custom_param_scheduler_subclass():
 
 
 CYCLICAL_CASES = [
-    (LinearCyclicalScheduler, ig.LinearCyclicalScheduler, {"start_value": 1.0, "end_value": 0.0, "cycle_size": 6}),
     (
         LinearCyclicalScheduler,
         ig.LinearCyclicalScheduler,
-        {"start_value": 0.0, "end_value": 1.0, "cycle_size": 5, "monotonic": True, "warmup_duration": 3,
-         "cycle_mult": 2.0, "start_value_mult": 0.5, "end_value_mult": 0.5},
+        {"start_value": 1.0, "end_value": 0.0, "cycle_size": 6},
     ),
-    (CosineAnnealingScheduler, ig.CosineAnnealingScheduler, {"start_value": 1.0, "end_value": 0.1, "cycle_size": 4,
-     "cycle_mult": 1.5, "start_value_mult": 0.9, "end_value_mult": 0.8}),
-    (CosineAnnealingScheduler, ig.CosineAnnealingScheduler, {"start_value": 0.5, "end_value": 0.0, "cycle_size": 7,
-     "warmup_duration": 2}),
+    (
+        LinearCyclicalScheduler,
+        ig.LinearCyclicalScheduler,
+        {
+            "start_value": 0.0,
+            "end_value": 1.0,
+            "cycle_size": 5,
+            "monotonic": True,
+            "warmup_duration": 3,
+            "cycle_mult": 2.0,
+            "start_value_mult": 0.5,
+            "end_value_mult": 0.5,
+        },
+    ),
+    (
+        CosineAnnealingScheduler,
+        ig.CosineAnnealingScheduler,
+        {
+            "start_value": 1.0,
+            "end_value": 0.1,
+            "cycle_size": 4,
+            "cycle_mult": 1.5,
+            "start_value_mult": 0.9,
+            "end_value_mult": 0.8,
+        },
+    ),
+    (
+        CosineAnnealingScheduler,
+        ig.CosineAnnealingScheduler,
+        {"start_value": 0.5, "end_value": 0.0, "cycle_size": 7, "warmup_duration": 2},
+    ),
 ]
 
 
@@ -170,7 +199,9 @@ TORCH_SCHEDULERS = [
 @pytest.mark.parametrize("use_legacy", [False, True])
 def test_lr_scheduler_matches_ignite_in_engine_runs(make, use_legacy):
     event = Events.ITERATION_COMPLETED if use_legacy else Events.ITERATION_STARTED
-    ig_event = ig_engine.Events.ITERATION_COMPLETED if use_legacy else ig_engine.Events.ITERATION_STARTED
+    ig_event = (
+        ig_engine.Events.ITERATION_COMPLETED if use_legacy else ig_engine.Events.ITERATION_STARTED
+    )
     opt_a, opt_b = _optimizer(0.2), _optimizer(0.2)
     with pytest.warns(UserWarning) if use_legacy else _nullcontext():
         ours = LRScheduler(make(opt_a), use_legacy=use_legacy)
@@ -202,10 +233,18 @@ def test_lr_scheduler_simulate_values_matches_ignite_and_restores_state(make):
 @pytest.mark.parametrize("duration", [2, 3, 5])
 def test_warmup_with_torch_scheduler_matches_ignite(warmup_end_value, duration):
     opt_a, opt_b = _optimizer(0.2), _optimizer(0.2)
-    kw = {"warmup_start_value": 0.01, "warmup_duration": duration, "warmup_end_value": warmup_end_value}
+    kw = {
+        "warmup_start_value": 0.01,
+        "warmup_duration": duration,
+        "warmup_end_value": warmup_end_value,
+    }
     sim_a, sim_b = [None] * 15, [None] * 15
-    ours = create_lr_scheduler_with_warmup(StepLR(opt_a, 2, 0.5), output_simulated_values=sim_a, **kw)
-    ref = ig.create_lr_scheduler_with_warmup(StepLR(opt_b, 2, 0.5), output_simulated_values=sim_b, **kw)
+    ours = create_lr_scheduler_with_warmup(
+        StepLR(opt_a, 2, 0.5), output_simulated_values=sim_a, **kw
+    )
+    ref = ig.create_lr_scheduler_with_warmup(
+        StepLR(opt_b, 2, 0.5), output_simulated_values=sim_b, **kw
+    )
     assert _rows_close(sim_a, sim_b)
     assert _lrs_during_run(ours, opt_a, 15) == pytest.approx(_ignite_lrs(ref, opt_b, 15))
 
@@ -215,10 +254,14 @@ def test_warmup_with_param_scheduler_matches_ignite(duration):
     opt_a, opt_b = _optimizer(0.2), _optimizer(0.2)
     kw = {"start_value": 0.2, "end_value": 0.0, "cycle_size": 6}
     ours = create_lr_scheduler_with_warmup(
-        CosineAnnealingScheduler(opt_a, "lr", **kw), warmup_start_value=0.0, warmup_duration=duration
+        CosineAnnealingScheduler(opt_a, "lr", **kw),
+        warmup_start_value=0.0,
+        warmup_duration=duration,
     )
     ref = ig.create_lr_scheduler_with_warmup(
-        ig.CosineAnnealingScheduler(opt_b, "lr", **kw), warmup_start_value=0.0, warmup_duration=duration
+        ig.CosineAnnealingScheduler(opt_b, "lr", **kw),
+        warmup_start_value=0.0,
+        warmup_duration=duration,
     )
     assert _lrs_during_run(ours, opt_a, 16) == pytest.approx(_ignite_lrs(ref, opt_b, 16))
 
@@ -257,12 +300,17 @@ def test_reduce_lr_on_plateau_with_evaluator_and_param_group():
     trainer = Engine(lambda e, b: None)
     evaluator = Engine(lambda e, b: None)
     accs = iter([0.5, 0.5, 0.5, 0.5, 0.5])
-    evaluator.add_event_handler(
-        Events.COMPLETED, lambda e: e.state.metrics.update(acc=next(accs))
-    )
+    evaluator.add_event_handler(Events.COMPLETED, lambda e: e.state.metrics.update(acc=next(accs)))
     s = ReduceLROnPlateauScheduler(
-        opt, "acc", trainer=trainer, mode="max", factor=0.1, patience=1, param_group_index=1,
-        min_lr=0.05, save_history=True,
+        opt,
+        "acc",
+        trainer=trainer,
+        mode="max",
+        factor=0.1,
+        patience=1,
+        param_group_index=1,
+        min_lr=0.05,
+        save_history=True,
     )
     evaluator.add_event_handler(Events.COMPLETED, s)
     for _ in range(5):
@@ -306,7 +354,9 @@ def _roundtrip(obj):
 @pytest.mark.parametrize(
     "build",
     [
-        lambda o: LinearCyclicalScheduler(o, "lr", 0.0, 1.0, cycle_size=6, cycle_mult=2, end_value_mult=0.5),
+        lambda o: LinearCyclicalScheduler(
+            o, "lr", 0.0, 1.0, cycle_size=6, cycle_mult=2, end_value_mult=0.5
+        ),
         lambda o: CosineAnnealingScheduler(o, "lr", 1.0, 0.0, cycle_size=5, warmup_duration=2),
         lambda o: PiecewiseLinear(o, "lr", [(0, 0.0), (5, 1.0), (10, 0.2), (15, 0.0)]),
         lambda o: LRScheduler(StepLR(o, step_size=4, gamma=0.5)),

@@ -4,8 +4,6 @@ import glob
 
 import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from oxignite.engine import Engine, Events
 from oxignite.handlers import TensorboardLogger, global_step_from_engine
 from oxignite.handlers.base_logger import BaseLogger, BaseOutputHandler
@@ -17,6 +15,7 @@ from oxignite.handlers.tensorboard_logger import (
     WeightsHistHandler,
     WeightsScalarHandler,
 )
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from .conftest import make_data, make_update
 
@@ -30,6 +29,12 @@ def _read(log_dir) -> EventAccumulator:
 
 def _scalars(acc, tag):
     return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+def _assert_scalars(acc, tag, expected):
+    got = _scalars(acc, tag)
+    assert [s for s, _ in got] == [s for s, _ in expected]
+    assert [v for _, v in got] == pytest.approx([v for _, v in expected], rel=1e-6)
 
 
 def _train_setup():
@@ -50,14 +55,25 @@ def test_training_run_writes_scalars_and_histograms(tmp_path):
 
     with TensorboardLogger(log_dir=str(tmp_path)) as tb:
         tb.attach_output_handler(
-            trainer, event_name=Events.ITERATION_COMPLETED, tag="training",
+            trainer,
+            event_name=Events.ITERATION_COMPLETED,
+            tag="training",
             output_transform=lambda loss: {"loss": loss},
         )
         tb.attach_opt_params_handler(trainer, event_name=Events.EPOCH_STARTED, optimizer=optimizer)
-        tb.attach(trainer, log_handler=WeightsScalarHandler(model), event_name=Events.EPOCH_COMPLETED)
-        tb.attach(trainer, log_handler=GradsScalarHandler(model, tag="g"), event_name=Events.EPOCH_COMPLETED)
-        tb.attach(trainer, log_handler=WeightsHistHandler(model, whitelist=["0."]),
-                  event_name=Events.EPOCH_COMPLETED)
+        tb.attach(
+            trainer, log_handler=WeightsScalarHandler(model), event_name=Events.EPOCH_COMPLETED
+        )
+        tb.attach(
+            trainer,
+            log_handler=GradsScalarHandler(model, tag="g"),
+            event_name=Events.EPOCH_COMPLETED,
+        )
+        tb.attach(
+            trainer,
+            log_handler=WeightsHistHandler(model, whitelist=["0."]),
+            event_name=Events.EPOCH_COMPLETED,
+        )
         tb.attach(trainer, log_handler=GradsHistHandler(model), event_name=Events.EPOCH_COMPLETED)
         trainer.run(make_data(4), max_epochs=3)
 
@@ -65,7 +81,7 @@ def test_training_run_writes_scalars_and_histograms(tmp_path):
     loss = _scalars(acc, "training/loss")
     assert [s for s, _ in loss] == list(range(1, 13))
     assert [v for _, v in loss] == pytest.approx(losses, rel=1e-6)
-    assert _scalars(acc, "lr/group_0") == pytest.approx([(1, 0.05), (2, 0.025), (3, 0.0125)])
+    _assert_scalars(acc, "lr/group_0", [(1, 0.05), (2, 0.025), (3, 0.0125)])
 
     w = _scalars(acc, "weights_norm/2/weight")
     assert [s for s, _ in w] == [1, 2, 3]
@@ -75,8 +91,14 @@ def test_training_run_writes_scalars_and_histograms(tmp_path):
 
     hists = acc.Tags()["histograms"]
     assert sorted(hists) == sorted(
-        ["weights/0/weight", "weights/0/bias", "grads/0/weight", "grads/0/bias",
-         "grads/2/weight", "grads/2/bias"]
+        [
+            "weights/0/weight",
+            "weights/0/bias",
+            "grads/0/weight",
+            "grads/0/bias",
+            "grads/2/weight",
+            "grads/2/bias",
+        ]
     )
     h = acc.Histograms("weights/0/weight")
     assert [e.step for e in h] == [1, 2, 3]
@@ -86,15 +108,17 @@ def test_training_run_writes_scalars_and_histograms(tmp_path):
 def test_evaluator_metrics_with_trainer_epoch_as_global_step(tmp_path):
     _, _, trainer = _train_setup()
     evaluator = Engine(lambda e, b: None)
-    evaluator.add_event_handler(
-        Events.COMPLETED, lambda e: e.state.metrics.update(acc=0.1 * trainer.state.epoch, cm=[1, 2])
+    evaluator.add_event_handler(  # runs before the logger's handler on the same event
+        Events.EPOCH_COMPLETED,
+        lambda e: e.state.metrics.update(acc=0.1 * trainer.state.epoch, cm=[1, 2]),
     )
     trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run([0, 1]))
     tb = TensorboardLogger(log_dir=str(tmp_path))
     tb.attach(
         evaluator,
         log_handler=OutputHandler(
-            tag="validation", metric_names="all",
+            tag="validation",
+            metric_names="all",
             global_step_transform=global_step_from_engine(trainer),
         ),
         event_name=Events.EPOCH_COMPLETED,
@@ -102,7 +126,7 @@ def test_evaluator_metrics_with_trainer_epoch_as_global_step(tmp_path):
     trainer.run(make_data(2), max_epochs=3)
     tb.close()
     acc = _read(tmp_path)
-    assert _scalars(acc, "validation/acc") == pytest.approx([(1, 0.1), (2, 0.2), (3, 0.3)])
+    _assert_scalars(acc, "validation/acc", [(1, 0.1), (2, 0.2), (3, 0.3)])
     assert _scalars(acc, "validation/cm/1") == [(1, 2.0), (2, 2.0), (3, 2.0)]  # sequences flattened
 
 
@@ -110,18 +134,20 @@ def test_events_list_and_filtered_events(tmp_path):
     engine = Engine(lambda e, b: e.state.iteration * 1.0)
     tb = TensorboardLogger(log_dir=str(tmp_path))
     handle = tb.attach_output_handler(
-        engine, event_name=Events.ITERATION_COMPLETED(every=3) | Events.COMPLETED, tag="t",
-        output_transform=lambda x: x, state_attributes=["epoch"],
+        engine,
+        event_name=Events.ITERATION_COMPLETED(every=3) | Events.COMPLETED,
+        tag="t",
+        output_transform=lambda x: x,
+        state_attributes=["epoch"],
     )
     engine.run([0] * 4, max_epochs=2)
+    handle.remove()
+    engine.run([0] * 4, max_epochs=2)  # detached: nothing more is logged
     tb.close()
     acc = _read(tmp_path)
     # ITERATION_COMPLETED every 3 -> steps 3, 6; COMPLETED -> its counter (epoch) = 2
-    assert _scalars(acc, "t/output") == [(2, 8.0), (3, 3.0), (6, 6.0)] or sorted(
-        _scalars(acc, "t/output")
-    ) == [(2, 8.0), (3, 3.0), (6, 6.0)]
-    handle.remove()
-    assert not engine.has_event_handler(OutputHandler, Events.COMPLETED)
+    assert sorted(_scalars(acc, "t/output")) == [(2, 8.0), (3, 3.0), (6, 6.0)]
+    assert sorted(_scalars(acc, "t/epoch")) == [(2, 2.0), (3, 1.0), (6, 2.0)]
 
 
 def test_writer_attributes_are_forwarded(tmp_path):
@@ -154,7 +180,9 @@ def test_handler_argument_checks(tmp_path):
         OutputHandler("t", output_transform=lambda x: 0.0)(engine, object(), Events.COMPLETED)
 
     tb = TensorboardLogger(log_dir=str(tmp_path))
-    bad_step = OutputHandler("t", output_transform=lambda x: 1.0, global_step_transform=lambda e, n: 1.5)
+    bad_step = OutputHandler(
+        "t", output_transform=lambda x: 1.0, global_step_transform=lambda e, n: 1.5
+    )
     tb.attach(engine, bad_step, Events.COMPLETED)
     with pytest.raises(TypeError, match="global_step"):
         engine.run([0], max_epochs=1)
@@ -177,14 +205,22 @@ def test_base_logger_supports_new_backends():
     class _ListOutput(BaseOutputHandler):
         def __call__(self, engine, logger, event_name):
             step = self.global_step_transform(engine, event_name)
-            for key, value in self._setup_output_metrics_state_attrs(engine, key_tuple=False).items():
+            for key, value in self._setup_output_metrics_state_attrs(
+                engine, key_tuple=False
+            ).items():
                 logger.records.append((key, step, value))
 
     logger = ListLogger()
     engine = Engine(lambda e, b: {"loss": torch.tensor(0.5), "parts": torch.tensor([1.0, 2.0])})
-    logger.attach_output_handler(engine, Events.EPOCH_COMPLETED, tag="x", output_transform=lambda o: o)
+    logger.attach_output_handler(
+        engine, Events.EPOCH_COMPLETED, tag="x", output_transform=lambda o: o
+    )
     engine.run([0, 1], max_epochs=2)
     assert logger.records == [
-        ("x/loss", 1, 0.5), ("x/parts/0", 1, 1.0), ("x/parts/1", 1, 2.0),
-        ("x/loss", 2, 0.5), ("x/parts/0", 2, 1.0), ("x/parts/1", 2, 2.0),
+        ("x/loss", 1, 0.5),
+        ("x/parts/0", 1, 1.0),
+        ("x/parts/1", 1, 2.0),
+        ("x/loss", 2, 0.5),
+        ("x/parts/0", 2, 1.0),
+        ("x/parts/1", 2, 2.0),
     ]

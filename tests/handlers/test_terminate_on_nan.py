@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from oxignite.engine import Engine, Events
 from oxignite.handlers import TerminateOnNan
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from oxignite.engine import Engine, Events
 from oxignite.handlers import Timer
 

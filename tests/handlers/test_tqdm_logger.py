@@ -4,10 +4,9 @@ import io
 
 import ignite.engine as ig_engine
 import ignite.handlers as ig
+import oxignite.distributed as idist
 import pytest
 import torch
-
-import oxignite.distributed as idist
 from oxignite.engine import Engine, Events
 from oxignite.handlers import ProgressBar
 
@@ -50,7 +49,9 @@ def test_output_identical_to_ignite(attach_kwargs, pbar_kwargs, max_epochs):
         max_epochs=max_epochs,
         **pbar_kwargs,
     )
-    ref = _run(ig_engine, ig.ProgressBar, attach_kwargs=attach_kwargs, max_epochs=max_epochs, **pbar_kwargs)
+    ref = _run(
+        ig_engine, ig.ProgressBar, attach_kwargs=attach_kwargs, max_epochs=max_epochs, **pbar_kwargs
+    )
     assert ours == ref
     assert "[4/4]" in ours
 
@@ -63,8 +64,8 @@ def test_persisted_bar_shows_epochs_and_metrics():
         attach_kwargs={"metric_names": ["acc"], "output_transform": lambda x: {"loss": x}},
     )
     lines = [ln for ln in out.replace("\r", "\n").split("\n") if ln.strip()]
-    assert "Epoch [1/2][1/4]  25%, acc=0.1, loss=0.5" in lines
-    assert lines[-1] == "Epoch [2/2][4/4] 100%, acc=0.8, loss=0.0625"
+    assert "Epoch [1/2]: [1/4]  25%, acc=0.1, loss=0.5" in lines
+    assert lines[-1] == "Epoch [2/2]: [4/4] 100%, acc=0.8, loss=0.0625"
 
 
 def test_epoch_level_bar_written_to_file(tmp_path):
@@ -82,7 +83,7 @@ def test_epoch_level_bar_written_to_file(tmp_path):
         )
         trainer.run(make_data(3), max_epochs=3)
     text = path.read_text()
-    assert "Epoch[3/3] 100%, loss=" in text
+    assert "Epoch: [3/3] 100%, loss=" in text
     assert pbar.pbar is None  # closed on COMPLETED
 
 
@@ -101,7 +102,7 @@ def test_filtered_update_event():
     )
     engine.run([0] * 10, max_epochs=1)
     text = stream.getvalue()
-    assert "Iteration[5/10]" in text and "Iteration[10/10] 100%" in text
+    assert "Iteration: [5/10]  50%" in text and "Iteration: [10/10] 100%" in text
     assert "[7/10]" not in text
 
 
@@ -123,7 +124,9 @@ def test_attach_argument_checks():
     with pytest.raises(ValueError, match="filtered"):
         pbar.attach(engine, closing_event_name=Events.EPOCH_COMPLETED(every=2))
     with pytest.raises(ValueError, match="before closing"):
-        pbar.attach(engine, event_name=Events.EPOCH_COMPLETED, closing_event_name=Events.EPOCH_STARTED)
+        pbar.attach(
+            engine, event_name=Events.EPOCH_COMPLETED, closing_event_name=Events.EPOCH_STARTED
+        )
     with pytest.raises(ValueError, match="not in allowed events"):
         pbar.attach(engine, event_name=Events.GET_BATCH_STARTED)
     with pytest.raises(TypeError, match="output_transform"):

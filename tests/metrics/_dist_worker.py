@@ -114,4 +114,5 @@ def work(local_rank, out_dir):
 
 
 if __name__ == "__main__":
-    idist.spawn("gloo", work, args=(sys.argv[1],), nproc_per_node=2)
+    # fork: the children reuse this process's imports (torch is slow to import).
+    idist.spawn("gloo", work, args=(sys.argv[1],), nproc_per_node=2, start_method="fork")

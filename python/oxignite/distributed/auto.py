@@ -7,12 +7,13 @@ import warnings
 from typing import Any
 
 import torch
-from oxignite.distributed import comp
-from oxignite.distributed.sampler import DistributedProxySampler, UnpaddedDistributedSampler
 from torch import nn
 from torch.optim import Optimizer
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 from torch.utils.data.distributed import DistributedSampler
+
+from oxignite.distributed import comp
+from oxignite.distributed.sampler import DistributedProxySampler, UnpaddedDistributedSampler
 
 __all__ = ["auto_dataloader", "auto_model", "auto_optim"]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 import torch.multiprocessing as mp
+
 from oxignite.distributed import comp
 
 if TYPE_CHECKING:

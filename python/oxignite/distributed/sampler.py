@@ -6,9 +6,10 @@ import math
 from collections.abc import Iterator
 
 import torch
-from oxignite.distributed import comp
 from torch.utils.data import Sampler
 from torch.utils.data.distributed import DistributedSampler
+
+from oxignite.distributed import comp
 
 __all__ = ["DistributedProxySampler", "UnpaddedDistributedSampler"]
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import torch
 import torch.distributed as dist
+
 from oxignite.distributed import comp
 
 __all__ = [

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 import torch
+
 from oxignite.engine.engine import Engine
 
 if TYPE_CHECKING:
@@ -51,7 +53,8 @@ def _convert_tensor(x: Any, device: str | torch.device | None, non_blocking: boo
     """Move every tensor in ``x`` (possibly nested in sequences/mappings) to ``device``."""
     if isinstance(x, torch.Tensor):
         return x.to(device=device, non_blocking=non_blocking) if device is not None else x
-    if isinstance(x, (str, bytes)):
+    if x is None or isinstance(x, (str, bytes, Number)):
+        # ignite raises on numbers and None; passing them through keeps ids and flags usable.
         return x
     if isinstance(x, Mapping):
         return type(x)({k: _convert_tensor(v, device, non_blocking) for k, v in x.items()})

@@ -30,8 +30,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import oxignite.distributed as idist
 import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+import oxignite.distributed as idist
 from oxignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
 from oxignite.handlers import (
     Checkpoint,
@@ -42,9 +46,6 @@ from oxignite.handlers import (
     global_step_from_engine,
 )
 from oxignite.metrics import Accuracy, Loss
-from torch import nn
-from torch.utils.data import TensorDataset
-from torch.utils.data.distributed import DistributedSampler
 
 SUMMARY_FILE = "summary.json"
 
@@ -192,7 +193,8 @@ def training(local_rank: int, config: dict) -> None:
 
     @trainer.on(Events.EPOCH_STARTED)
     def reshuffle(engine: Engine) -> None:
-        # A new order each epoch, the same on every rank.
+        # A new order each epoch, the same on every rank. oxignite's Engine already does this
+        # for a loader's sampler; ignite's does not, so the script stays portable.
         train_sampler.set_epoch(engine.state.epoch - 1)
 
     @trainer.on(Events.EPOCH_COMPLETED)

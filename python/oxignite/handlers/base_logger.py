@@ -14,13 +14,16 @@ import warnings
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
-from oxignite.engine import Engine, EventsList, State
 from torch import nn
 from torch.optim import Optimizer
-from typing_extensions import Self
+
+from oxignite.engine import Engine, EventsList, State
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "BaseHandler",

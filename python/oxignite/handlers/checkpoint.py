@@ -13,11 +13,12 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-import oxignite.distributed as idist
 import torch
+from torch import nn
+
+import oxignite.distributed as idist
 from oxignite.engine import Engine, EventEnum, Events
 from oxignite.handlers.utils import _Serializable, _tree_apply2, _tree_map
-from torch import nn
 
 try:  # pragma: no cover - depends on the torch build
     from torch.distributed.optim import ZeroRedundancyOptimizer
@@ -33,6 +34,11 @@ class CheckpointEvents(EventEnum):
     """Events fired by :class:`Checkpoint` on the engine it is attached to.
 
     - ``SAVED_CHECKPOINT``: fired after a checkpoint has been written.
+
+    Example::
+
+        trainer.register_events(*CheckpointEvents)
+        trainer.add_event_handler(Checkpoint.SAVED_CHECKPOINT, lambda e: print("saved"))
     """
 
     SAVED_CHECKPOINT = "saved_checkpoint"

@@ -15,9 +15,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import torch
-from oxignite.engine import Engine, Events
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts, ReduceLROnPlateau
 from torch.optim.optimizer import Optimizer
+
+from oxignite.engine import Engine, Events
 
 try:
     from torch.optim.lr_scheduler import LRScheduler as PyTorchLRScheduler
@@ -61,6 +62,12 @@ class BaseParamScheduler(metaclass=ABCMeta):
     Args:
         param_name: name of the scheduled parameter.
         save_history: append the values to ``engine.state.param_history[param_name]``.
+
+    Example::
+
+        scheduler = CosineAnnealingScheduler(optimizer, "lr", 1.0, 0.0, cycle_size=10)
+        state = scheduler.state_dict()    # save with the checkpoint...
+        scheduler.load_state_dict(state)  # ...and restore to continue the schedule
     """
 
     def __init__(self, param_name: str, save_history: bool = False):
@@ -237,6 +244,13 @@ class CyclicalScheduler(ParamScheduler):
         end_value_mult: factor applied to ``end_value`` after each cycle.
         warmup_duration: events of linear warm-up from the end value back to the start value
             after each cycle.
+
+    Example::
+
+        class Triangle(CyclicalScheduler):  # what LinearCyclicalScheduler does
+            def get_param(self):
+                p = self.event_index / self.cycle_size
+                return self.end_value + (self.start_value - self.end_value) * abs(p - 0.5) * 2
     """
 
     def __init__(

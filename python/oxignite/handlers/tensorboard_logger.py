@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from torch.optim import Optimizer
+
 from oxignite.engine import Engine
 from oxignite.handlers.base_logger import (
     BaseLogger,
@@ -13,7 +15,6 @@ from oxignite.handlers.base_logger import (
     BaseWeightsScalarHandler,
 )
 from oxignite.handlers.utils import global_step_from_engine
-from torch.optim import Optimizer
 
 __all__ = [
     "GradsHistHandler",

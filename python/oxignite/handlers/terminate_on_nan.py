@@ -7,6 +7,7 @@ import numbers
 from typing import Any, Callable
 
 import torch
+
 from oxignite.engine import Engine
 from oxignite.handlers.utils import _apply_to_type, _check_callable
 

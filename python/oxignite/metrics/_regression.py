@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Callable
 
 import torch
+
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+
 from oxignite.metrics.metrics_lambda import MetricsLambda
 from oxignite.metrics.precision import Precision
 from oxignite.metrics.recall import Recall

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from oxignite.metrics._regression import _SumOfErrors
 
 __all__ = ["MeanSquaredError"]

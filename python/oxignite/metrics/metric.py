@@ -13,8 +13,9 @@ from functools import wraps
 from numbers import Number
 from typing import TYPE_CHECKING, Any, Callable
 
-import oxignite.distributed as idist
 import torch
+
+import oxignite.distributed as idist
 from oxignite.metrics.usage import (
     BatchFiltered,
     BatchWise,

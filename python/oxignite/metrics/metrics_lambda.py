@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
+
 from oxignite.metrics.metric import _EPOCH_WISE, Metric, MetricUsage, reinit__is_reduced
 
 if TYPE_CHECKING:

@@ -6,9 +6,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Callable
 
-import oxignite.distributed as idist
 import torch
 import torch.nn.functional as F
+
+import oxignite.distributed as idist
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics.accuracy import _BaseClassification
 from oxignite.metrics.metric import _CPU, _identity, reinit__is_reduced, sync_all_reduce

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+
 from oxignite.metrics.metric import reinit__is_reduced
 from oxignite.metrics.precision import _BasePrecisionRecall
 

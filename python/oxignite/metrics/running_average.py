@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
-import oxignite.distributed as idist
 import torch
+
+import oxignite.distributed as idist
 from oxignite.metrics.metric import Metric, reinit__is_reduced
 from oxignite.metrics.usage import MetricUsage, RunningBatchWise, SingleEpochRunningBatchWise
 

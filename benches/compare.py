@@ -1,0 +1,142 @@
+"""Bare Python vs pytorch-ignite vs oxignite on the scenarios of ``scenarios.py``.
+
+    python benches/compare.py [--iters N] [--repeat R]
+
+Runs every scenario on the three, interleaved, in one process; prints a markdown table of the
+median time per iteration (per construction + 1-iteration run for scenario 8), the overhead
+over bare Python, and the targets. Exits non-zero if the engines' handler call counts differ
+from each other or from the bare loop. ``OXIGNITE_BENCH_QUICK=1`` runs a smoke version (one
+repeat, about one epoch per scenario) for CI; nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenarios import SCENARIOS, Scenario, runner
+
+ENGINES = ("bare", "ignite", "oxignite")
+QUICK = os.environ.get("OXIGNITE_BENCH_QUICK") == "1"
+
+
+def units_for(scenario: Scenario, iters: int) -> int:
+    return max(1, iters // (scenario.iters_per_unit * scenario.slowdown))
+
+
+def measure(scenario: Scenario, iters: int, repeat: int) -> tuple[dict, dict]:
+    """Median ns per iteration and the (handler calls, iterations) count for each engine."""
+    units = units_for(scenario, iters)
+    runners = {engine: runner(scenario, engine) for engine in ENGINES}
+    if not QUICK:
+        for run in runners.values():
+            run(1)  # warm-up
+    times: dict = {engine: [] for engine in ENGINES}
+    counts: dict = {}
+    for r in range(repeat):
+        for engine in ENGINES[r % 3 :] + ENGINES[: r % 3]:  # rotate the order between repeats
+            gc.collect()
+            gc.disable()
+            start = time.perf_counter_ns()
+            count = runners[engine](units)
+            elapsed = time.perf_counter_ns() - start
+            gc.enable()
+            times[engine].append(elapsed / (units * scenario.iters_per_unit))
+            counts.setdefault(engine, count)
+            if counts[engine] != count:
+                counts[engine] = ("varies", counts[engine], count)
+    return {engine: statistics.median(ts) for engine, ts in times.items()}, counts
+
+
+def check(ok: bool, text: str) -> str:
+    return f"{text}: {'pass' if ok else '**MISS**'}"
+
+
+def target(key: str, res: dict) -> str:
+    """The issue's target for a scenario, checked against the measured medians ``res``."""
+    t = res[key]
+    ox_over, ig_over = t["oxignite"] - t["bare"], t["ignite"] - t["bare"]
+    if key in ("no_handlers", "every", "once"):
+        ok = ox_over <= 150 and ig_over >= 50 * max(ox_over, 0)
+        return check(ok, "ox overhead <= 150 ns and >= 50x less than ignite")
+    if key == "filter":
+        limit = t["bare"] - res["no_handlers"]["bare"] + 100
+        return check(ox_over <= limit, f"ox overhead <= filter calls + 100 = {limit:.0f} ns")
+    if key == "four_events":
+        base = res["no_handlers"]
+        engine_cost = (t["oxignite"] - base["oxignite"]) / 4
+        direct_cost = (t["bare"] - base["bare"]) / 4
+        return check(
+            engine_cost <= 1.5 * direct_cost,
+            f"per handler {engine_cost:.0f} ns <= 1.5 x direct call {direct_cost:.0f} ns",
+        )
+    if key == "torch":
+        return check(t["oxignite"] <= 1.02 * t["bare"], "ox within 2% of bare")
+    if key == "construct":
+        return check(t["oxignite"] <= 20_000, "ox <= 20 us")
+    return "-"
+
+
+def machine() -> str:
+    import ignite
+    import torch
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{now} | {cpu}, {os.cpu_count()} cores | Python {platform.python_version()} | "
+        f"torch {torch.__version__} | pytorch-ignite {ignite.__version__}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=300 if QUICK else 100_000)
+    parser.add_argument("--repeat", type=int, default=1 if QUICK else 5)
+    args = parser.parse_args()
+
+    print(machine())
+    print(f"\n--iters {args.iters} --repeat {args.repeat}{' (quick)' if QUICK else ''}; "
+          "median ns per iteration (scenario 8: us per construction + 1-iteration run)\n")
+    results, counts = {}, {}
+    for scenario in SCENARIOS:
+        results[scenario.key], counts[scenario.key] = measure(scenario, args.iters, args.repeat)
+
+    print("| scenario | bare | ignite | oxignite | ignite overhead | oxignite overhead "
+          "| ignite/oxignite overhead | calls match | target |")
+    print("|---|--:|--:|--:|--:|--:|--:|---|---|")
+    mismatches = []
+    for scenario in SCENARIOS:
+        t, c = results[scenario.key], counts[scenario.key]
+        scale = 1000 if scenario.key == "construct" else 1  # ns -> us
+        bare, ig, ox = (t[engine] / scale for engine in ENGINES)
+        ratio = (ig - bare) / (ox - bare) if ox > bare else float("inf")
+        match = c["bare"] == c["ignite"] == c["oxignite"]
+        if not match:
+            mismatches.append(f"{scenario.title}: {c}")
+        calls = f"yes ({c['oxignite'][0]})" if match else "**NO**"
+        print(f"| {scenario.title} | {bare:,.1f} | {ig:,.1f} | {ox:,.1f} | {ig - bare:,.1f} "
+              f"| {ox - bare:,.1f} | {ratio:,.1f}x | {calls} | {target(scenario.key, results)} |")
+    for line in mismatches:
+        print(f"\nhandler calls / iterations differ: {line}", file=sys.stderr)
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
