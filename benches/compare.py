@@ -112,27 +112,33 @@ def main() -> int:
     args = parser.parse_args()
 
     print(machine())
-    print(f"\n--iters {args.iters} --repeat {args.repeat}{' (quick)' if QUICK else ''}; "
-          "median ns per iteration (scenario 8: us per construction + 1-iteration run)\n")
+    print(
+        f"\n--iters {args.iters} --repeat {args.repeat}{' (quick)' if QUICK else ''}; "
+        "median ns per iteration (scenario 8: us per construction + 1-iteration run)\n"
+    )
     results, counts = {}, {}
     for scenario in SCENARIOS:
         results[scenario.key], counts[scenario.key] = measure(scenario, args.iters, args.repeat)
 
-    print("| scenario | bare | ignite | oxignite | ignite overhead | oxignite overhead "
-          "| ignite/oxignite overhead | calls match | target |")
+    print(
+        "| scenario | bare | ignite | oxignite | ignite overhead | oxignite overhead "
+        "| ignite/oxignite overhead | calls match | target |"
+    )
     print("|---|--:|--:|--:|--:|--:|--:|---|---|")
     mismatches = []
     for scenario in SCENARIOS:
         t, c = results[scenario.key], counts[scenario.key]
         scale = 1000 if scenario.key == "construct" else 1  # ns -> us
         bare, ig, ox = (t[engine] / scale for engine in ENGINES)
-        ratio = (ig - bare) / (ox - bare) if ox > bare else float("inf")
+        ratio = f"{(ig - bare) / (ox - bare):,.1f}x" if ox > bare else "n/a"
         match = c["bare"] == c["ignite"] == c["oxignite"]
         if not match:
             mismatches.append(f"{scenario.title}: {c}")
         calls = f"yes ({c['oxignite'][0]})" if match else "**NO**"
-        print(f"| {scenario.title} | {bare:,.1f} | {ig:,.1f} | {ox:,.1f} | {ig - bare:,.1f} "
-              f"| {ox - bare:,.1f} | {ratio:,.1f}x | {calls} | {target(scenario.key, results)} |")
+        print(
+            f"| {scenario.title} | {bare:,.1f} | {ig:,.1f} | {ox:,.1f} | {ig - bare:,.1f} "
+            f"| {ox - bare:,.1f} | {ratio} | {calls} | {target(scenario.key, results)} |"
+        )
     for line in mismatches:
         print(f"\nhandler calls / iterations differ: {line}", file=sys.stderr)
     return 1 if mismatches else 0

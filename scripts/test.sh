@@ -2,9 +2,9 @@
 # The project's test command: Rust unit tests, lints, then the Python suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-.venv/bin/python}"
-# cargo test links libpython (no extension-module feature); point it at the venv's Python.
-export PYO3_PYTHON="$PY"
+PY="${PYTHON:-$PWD/.venv/bin/python}"
+# cargo test links libpython (no extension-module feature); build scripts need an absolute path.
+export PYO3_PYTHON="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"
 cargo test --quiet
 cargo clippy --quiet --all-targets -- -D warnings
 "$PY" -m ruff check python tests benches

@@ -27,17 +27,19 @@ _SUPERVISED = (
     "supervised_training_step_amp",
     "supervised_evaluation_step",
     "supervised_evaluation_step_amp",
+    "supervised_training_step_apex",
+    "supervised_training_step_tpu",
     "_prepare_batch",
 )
 
-__all__ = [
-    "Engine",
-    "Events",
-    "State",
-    "EventEnum",
+__all__ = [  # noqa: PLE0604 - the supervised names are resolved lazily by __getattr__
     "CallableEventWithFilter",
+    "Engine",
+    "EventEnum",
+    "Events",
     "EventsList",
     "RemovableEventHandle",
+    "State",
     *[name for name in _SUPERVISED if not name.startswith("_")],
 ]
 

@@ -10,7 +10,7 @@ import logging
 import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from oxignite._core import BUILTIN_EVENTS, EngineCore, NativeState
 from oxignite.engine.events import (
@@ -26,6 +26,7 @@ from oxignite.engine.utils import _check_signature, _signature_binds, _to_hours_
 __all__ = ["Engine"]
 
 _BUILTIN_IDS = {name: index for index, (name, _, _) in enumerate(BUILTIN_EVENTS)}
+_BUILTIN_EVENTS = list(Events)  # indexed by id, like BUILTIN_EVENTS
 _TERMINATE_VALUES = {0: False, 1: True, 2: "skip_completed"}
 _TERMINATE_EPOCH_VALUES = {0: False, 1: True, 2: "skip_epoch_completed"}
 
@@ -89,7 +90,7 @@ class Engine:
     _state_dict_one_of_opt_keys: tuple[tuple[str, ...], ...] = (("max_epochs", "max_iters"),)
     interrupt_resume_enabled = True
 
-    def __init__(self, process_function: Callable[["Engine", Any], Any]) -> None:
+    def __init__(self, process_function: Callable[[Engine, Any], Any]) -> None:
         if process_function is None:
             raise ValueError("Engine must be given a processing function in order to run.")
         if not callable(process_function):
@@ -100,13 +101,13 @@ class Engine:
         self._core = EngineCore()
         self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
         self._process_function = process_function
-        self._event_ids: dict[Any, int] = {}
-        self._events_by_id: list[Any] = [None] * len(BUILTIN_EVENTS)
-        self._allowed_events: list[Any] = []
+        # The core registers the built-in events itself, with these ids.
+        self._event_ids: dict[Any, int] = dict(_BUILTIN_IDS)
+        self._events_by_id: list[Any] = list(_BUILTIN_EVENTS)
+        self._allowed_events: list[Any] = list(_BUILTIN_EVENTS)
         self._event_to_attr: dict[Any, str] = dict(State.event_to_attr)
         self._state_dict_user_keys: list[str] = []
         self._state: State = State()
-        self.register_events(*Events)
         _check_signature(process_function, "process_function", self, None)
 
     # -- state ------------------------------------------------------------------------
@@ -152,13 +153,13 @@ class Engine:
         self._core.should_interrupt = bool(value)
 
     @property
-    def last_event_name(self) -> Optional[Any]:
+    def last_event_name(self) -> Any | None:
         """The event fired last (None before the first)."""
         event_id = self._core.last_event
         return None if event_id is None else self._events_by_id[event_id]
 
     @last_event_name.setter
-    def last_event_name(self, event: Optional[Any]) -> None:
+    def last_event_name(self, event: Any | None) -> None:
         self._core.last_event = None if event is None else self._event_id(event)
 
     @property
@@ -169,7 +170,7 @@ class Engine:
     # -- events -----------------------------------------------------------------------
 
     def register_events(
-        self, *event_names: Any, event_to_attr: Optional[dict] = None
+        self, *event_names: Any, event_to_attr: dict | None = None
     ) -> None:
         """Adds custom events that handlers may attach to and ``fire_event`` may fire.
 
@@ -293,7 +294,7 @@ class Engine:
         self.logger.debug(f"Added handler for event {event_name}")
         return RemovableEventHandle(event_name, handler, self)
 
-    def _counter_of(self, event: Any) -> Optional[str]:
+    def _counter_of(self, event: Any) -> str | None:
         if isinstance(event, Events) or _event_key(event) in _BUILTIN_IDS:
             return BUILTIN_EVENTS[_BUILTIN_IDS[_event_key(event)]][2]
         for known, attr in self._event_to_attr.items():
@@ -339,7 +340,7 @@ class Engine:
 
         return decorator
 
-    def has_event_handler(self, handler: Callable, event_name: Optional[Any] = None) -> bool:
+    def has_event_handler(self, handler: Callable, event_name: Any | None = None) -> bool:
         """Whether ``handler`` is registered (on ``event_name``, or on any event)."""
         if event_name is None:
             return self._core.has_handler(handler)
@@ -364,7 +365,7 @@ class Engine:
     def _event_handlers(self) -> dict[Any, list]:
         """``{event: [(handler, args, kwargs), ...]}`` for events with handlers (read-only)."""
         out = {}
-        for key, event_id in self._event_ids.items():
+        for event_id in self._event_ids.values():
             rows = self._core.handlers(event_id)
             if rows:
                 out[self._events_by_id[event_id]] = rows
@@ -451,7 +452,7 @@ class Engine:
         self._core.set_data_iter(data)
 
     @staticmethod
-    def _epoch_hook(data: Any) -> Optional[Callable[[int], None]]:
+    def _epoch_hook(data: Any) -> Callable[[int], None] | None:
         """A distributed sampler's ``set_epoch``, so each epoch shuffles differently."""
         sampler = getattr(data, "sampler", None)
         set_epoch = getattr(sampler, "set_epoch", None)
@@ -549,7 +550,7 @@ class Engine:
     # -- running ----------------------------------------------------------------------
 
     def _check_and_set_termination_param(
-        self, name: str, value: Optional[int], progress_name: str, progress_value: int
+        self, name: str, value: int | None, progress_name: str, progress_value: int
     ) -> None:
         if value is None:
             return
@@ -563,16 +564,16 @@ class Engine:
             )
         setattr(self._state, name, value)
 
-    def _check_and_set_max_epochs(self, max_epochs: Optional[int] = None) -> None:
+    def _check_and_set_max_epochs(self, max_epochs: int | None = None) -> None:
         self._check_and_set_termination_param("max_epochs", max_epochs, "epoch", self._state.epoch)
 
-    def _check_and_set_max_iters(self, max_iters: Optional[int] = None) -> None:
+    def _check_and_set_max_iters(self, max_iters: int | None = None) -> None:
         self._check_and_set_termination_param(
             "max_iters", max_iters, "iteration", self._state.iteration
         )
 
     @staticmethod
-    def _get_data_length(data: Iterable) -> Optional[int]:
+    def _get_data_length(data: Iterable) -> int | None:
         try:
             if hasattr(data, "__len__"):
                 return len(data)  # type: ignore[arg-type]
@@ -586,10 +587,10 @@ class Engine:
 
     def run(
         self,
-        data: Optional[Iterable] = None,
-        max_epochs: Optional[int] = None,
-        max_iters: Optional[int] = None,
-        epoch_length: Optional[int] = None,
+        data: Iterable | None = None,
+        max_epochs: int | None = None,
+        max_iters: int | None = None,
+        epoch_length: int | None = None,
     ) -> State:
         """Runs the process function over ``data``, or resumes a stopped run.
 
@@ -664,9 +665,9 @@ class Engine:
             state.epoch_length = epoch_length
             self._core.reset_run()
             if max_iters is not None:
-                self.logger.info(f"Engine run starting with max_iters={max_iters}.")
+                self.logger.info("Engine run starting with max_iters=%s.", max_iters)
             else:
-                self.logger.info(f"Engine run starting with max_epochs={max_epochs}.")
+                self.logger.info("Engine run starting with max_epochs=%s.", max_epochs)
         else:
             if state.epoch_length is not None:
                 if epoch_length is not None and epoch_length != state.epoch_length:
@@ -681,30 +682,28 @@ class Engine:
                     if epoch_length < 1:
                         raise ValueError("Input data has zero size. Please provide non-empty data")
                     state.epoch_length = epoch_length
-            target = (
+            self.logger.info(
+                "Engine run resuming from iteration %s, epoch %s until %s",
+                state.iteration,
+                state.epoch,
                 f"{state.max_iters} iterations"
                 if state.max_iters is not None
-                else f"{state.max_epochs} epochs"
-            )
-            self.logger.info(
-                f"Engine run resuming from iteration {state.iteration}, "
-                f"epoch {state.epoch} until {target}"
+                else f"{state.max_epochs} epochs",
             )
             if state.epoch_length is None and data is None and state.dataloader is None:
                 raise ValueError("epoch_length should be provided if data is None")
             if self.should_terminate:
                 self._core.init_iter = 0
 
-        if not self._core.has_data_iter:
-            if data is not None or not suspended:
-                if data is None and not new_state:
-                    # Resuming without new data: keep iterating the data given before.
-                    data = state.dataloader
-                state.dataloader = data
-                self._core.epoch_hook = self._epoch_hook(data)
+        if not self._core.has_data_iter and (data is not None or not suspended):
+            if data is None and not new_state:
+                # Resuming without new data: keep iterating the data given before.
+                data = state.dataloader
+            state.dataloader = data
+            self._core.epoch_hook = self._epoch_hook(data)
 
         self._core.run(self, state, self._process_function)
-        if not self._core.is_suspended:
+        if not self._core.is_suspended and self.logger.isEnabledFor(logging.INFO):
             hours, mins, secs = _to_hours_mins_secs(state.times.get("COMPLETED") or 0.0)
             self.logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
         return state

@@ -12,12 +12,14 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from types import DynamicClassAttribute
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from oxignite._core import BUILTIN_EVENTS, EventFilter, NativeState
 from oxignite.engine.utils import _check_signature
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from oxignite.engine.engine import Engine
 
 __all__ = [
@@ -25,8 +27,8 @@ __all__ = [
     "EventEnum",
     "Events",
     "EventsList",
-    "State",
     "RemovableEventHandle",
+    "State",
 ]
 
 
@@ -57,7 +59,7 @@ class CallableEventWithFilter:
     """
 
     def __init__(
-        self, value: str, event_filter: Optional[Callable] = None, name: Optional[str] = None
+        self, value: str, event_filter: Callable | None = None, name: str | None = None
     ) -> None:
         self.filter = event_filter
         if not hasattr(self, "_value_"):
@@ -77,12 +79,12 @@ class CallableEventWithFilter:
 
     def __call__(
         self,
-        event_filter: Optional[Callable] = None,
-        every: Optional[int] = None,
-        once: Optional[Union[int, Sequence[int]]] = None,
-        before: Optional[int] = None,
-        after: Optional[int] = None,
-    ) -> "CallableEventWithFilter":
+        event_filter: Callable | None = None,
+        every: int | None = None,
+        once: int | Sequence[int] | None = None,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> CallableEventWithFilter:
         """Returns this event with a filter.
 
         Args:
@@ -146,7 +148,7 @@ class CallableEventWithFilter:
             out += f"(filter={self.filter})"
         return out
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         # ignite compares events by name, and lets a string stand for an event.
         if isinstance(other, CallableEventWithFilter):
             return self.name == other.name
@@ -157,7 +159,7 @@ class CallableEventWithFilter:
     def __hash__(self) -> int:
         return hash(self._name_)
 
-    def __or__(self, other: Any) -> "EventsList":
+    def __or__(self, other: Any) -> EventsList:
         return EventsList() | self | other
 
 
@@ -189,7 +191,7 @@ class EventEnum(CallableEventWithFilter, Enum):
         [2, 4]
     """
 
-    def __new__(cls, value: str) -> "EventEnum":
+    def __new__(cls, value: str) -> Self:
         obj = CallableEventWithFilter.__new__(cls)
         obj._value_ = value
         return obj
@@ -230,7 +232,7 @@ class Events(EventEnum):
     TERMINATE_SINGLE_EPOCH = "terminate_single_epoch"
     INTERRUPT = "interrupt"
 
-    def __or__(self, other: Any) -> "EventsList":
+    def __or__(self, other: Any) -> EventsList:
         return EventsList() | self | other
 
 
@@ -272,12 +274,15 @@ class EventsList:
     def __len__(self) -> int:
         return len(self._events)
 
-    def __or__(self, other: CallableEventWithFilter) -> "EventsList":
+    def __or__(self, other: CallableEventWithFilter) -> EventsList:
         self._append(event=other)
         return self
 
     def __repr__(self) -> str:
         return " | ".join(repr(e) for e in self._events)
+
+
+_NATIVE_COUNTERS = frozenset({"iteration", "epoch"})
 
 
 class State(NativeState):
@@ -305,7 +310,7 @@ class State(NativeState):
         (5, 0, 1.5)
     """
 
-    event_to_attr: dict[Any, str] = {
+    event_to_attr: ClassVar[dict[Any, str]] = {
         Events.GET_BATCH_STARTED: "iteration",
         Events.GET_BATCH_COMPLETED: "iteration",
         Events.ITERATION_STARTED: "iteration",
@@ -322,10 +327,10 @@ class State(NativeState):
             setattr(self, key, value)
         self._update_attrs()
 
-    def _update_attrs(self, event_to_attr: Optional[dict] = None) -> None:
+    def _update_attrs(self, event_to_attr: dict | None = None) -> None:
         mapping = self.event_to_attr if event_to_attr is None else event_to_attr
         for attr in mapping.values():
-            if not hasattr(self, attr):
+            if attr not in _NATIVE_COUNTERS and not hasattr(self, attr):
                 setattr(self, attr, 0)
 
     def get_event_attrib_value(self, event_name: Any) -> int:
@@ -374,10 +379,10 @@ class RemovableEventHandle:
         [1]
     """
 
-    def __init__(self, event_name: Any, handler: Callable, engine: "Engine") -> None:
+    def __init__(self, event_name: Any, handler: Callable, engine: Engine) -> None:
         self.event_name = event_name
         try:
-            self.handler: Callable[[], Optional[Callable]] = weakref.ref(handler)
+            self.handler: Callable[[], Callable | None] = weakref.ref(handler)
         except TypeError:
             self.handler = lambda: handler
         self.engine = weakref.ref(engine)
@@ -393,8 +398,8 @@ class RemovableEventHandle:
             if engine.has_event_handler(handler, event):
                 engine.remove_event_handler(handler, event)
 
-    def __enter__(self) -> "RemovableEventHandle":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *args: Any, **kwargs: Any) -> None:
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
         self.remove()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, Optional
+from types import FunctionType, MethodType
+from typing import Any
 
 __all__ = ["_check_signature", "_signature_binds", "_to_hours_mins_secs"]
 
 
-def _signature(fn: Callable) -> Optional[inspect.Signature]:
+def _signature(fn: Callable) -> inspect.Signature | None:
     try:
         return inspect.signature(fn)
     except (TypeError, ValueError):
@@ -17,8 +18,27 @@ def _signature(fn: Callable) -> Optional[inspect.Signature]:
         return None
 
 
+def _positional_binds_fast(fn: Callable, nargs: int) -> bool | None:
+    """Whether a plain Python function takes ``nargs`` positional arguments, read from its
+    code object (``inspect.signature`` costs microseconds). None when it cannot tell."""
+    if isinstance(fn, MethodType):
+        fn, nargs = fn.__func__, nargs + 1
+    if type(fn) is not FunctionType or hasattr(fn, "__wrapped__") or hasattr(fn, "__signature__"):
+        return None
+    code = fn.__code__
+    if code.co_kwonlyargcount > len(fn.__kwdefaults__ or ()):
+        return None  # a required keyword-only argument: let inspect explain
+    accepts_varargs = bool(code.co_flags & inspect.CO_VARARGS)
+    required = code.co_argcount - len(fn.__defaults__ or ())
+    return required <= nargs and (nargs <= code.co_argcount or accepts_varargs)
+
+
 def _signature_binds(fn: Callable, *args: Any, **kwargs: Any) -> bool:
     """Whether ``fn(*args, **kwargs)`` would bind (without calling it)."""
+    if not kwargs:
+        fast = _positional_binds_fast(fn, len(args))
+        if fast is not None:
+            return fast
     signature = _signature(fn)
     if signature is None:
         return True
@@ -31,6 +51,8 @@ def _signature_binds(fn: Callable, *args: Any, **kwargs: Any) -> bool:
 
 def _check_signature(fn: Callable, fn_description: str, *args: Any, **kwargs: Any) -> None:
     """Raises ValueError, naming ``fn``, if it cannot be called with these arguments."""
+    if not kwargs and _positional_binds_fast(fn, len(args)):
+        return
     signature = _signature(fn)
     if signature is None:
         return
