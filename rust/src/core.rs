@@ -106,7 +106,7 @@ impl EngineCore {
 #[pymethods]
 impl EngineCore {
     #[new]
-    fn py_new(py: Python<'_>) -> Self {
+    pub(crate) fn py_new(py: Python<'_>) -> Self {
         let mut tables = Tables::default();
         for (_, _, counter) in BUILTIN_EVENTS {
             tables.handlers.add_event();
@@ -164,7 +164,7 @@ impl EngineCore {
     /// signature and decided `pass_engine` / `with_event_args`.
     #[pyo3(signature = (event, func, pass_engine, with_event_args=false, args=None, kwargs=None, filter=None))]
     #[allow(clippy::too_many_arguments)]
-    fn add_handler(
+    pub(crate) fn add_handler(
         &self,
         event: usize,
         func: Bound<'_, PyAny>,
@@ -333,7 +333,7 @@ impl EngineCore {
 
     /// Runs (or resumes) the loop. Returns when the run completes, terminates, is
     /// interrupted (then `is_suspended` is true) or raises.
-    fn run(
+    pub(crate) fn run(
         &self,
         engine: &Bound<'_, PyAny>,
         state: &Bound<'_, NativeState>,
@@ -350,12 +350,12 @@ impl EngineCore {
     }
 
     #[getter]
-    fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
     }
 
     #[getter]
-    fn is_suspended(&self) -> bool {
+    pub(crate) fn is_suspended(&self) -> bool {
         lock(&self.run_slot).frame.is_some()
     }
 

@@ -658,3 +658,153 @@ impl<'py> RunLoop<'_, 'py> {
         self.frame.epoch_seconds + self.epoch_mark.elapsed().as_secs_f64()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The loop driven from Rust, with small Python callables. The core itself is passed as
+    //! the "engine", so handlers can set its flags (`engine.should_terminate = 1`).
+    use super::*;
+    use pyo3::types::{PyModule, PyTuple};
+
+    const HELPERS: &std::ffi::CStr = cr#"
+calls = []
+def step(engine, batch):
+    return batch * 10
+def record(engine):
+    calls.append(1)
+def fail_at_3(engine, batch):
+    if batch == 3:
+        raise ValueError("bad batch")
+    return batch
+def stop(engine):
+    engine.should_terminate = 1
+def pause(engine):
+    engine.should_interrupt = True
+"#;
+
+    fn setup<'py>(
+        py: Python<'py>,
+    ) -> (
+        Bound<'py, EngineCore>,
+        Bound<'py, NativeState>,
+        Bound<'py, PyModule>,
+    ) {
+        let core = Bound::new(py, EngineCore::py_new(py)).unwrap();
+        let state = Bound::new(
+            py,
+            NativeState::py_new(py, &PyTuple::empty(py), None).unwrap(),
+        )
+        .unwrap();
+        let module = PyModule::from_code(py, HELPERS, c"helpers.py", c"helpers").unwrap();
+        (core, state, module)
+    }
+
+    fn start(state: &Bound<'_, NativeState>, data: Vec<i64>, max_epochs: i64) {
+        let py = state.py();
+        let mut s = state.borrow_mut();
+        s.epoch_length = Some(data.len() as i64);
+        s.max_epochs = Some(max_epochs);
+        s.dataloader = data.into_pyobject(py).unwrap().into_any().unbind();
+    }
+
+    fn run_once(
+        core: &Bound<'_, EngineCore>,
+        state: &Bound<'_, NativeState>,
+        f: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        core.get().run(core.as_any(), state, f)
+    }
+
+    fn add(
+        core: &Bound<'_, EngineCore>,
+        module: &Bound<'_, PyModule>,
+        event: usize,
+        name: &str,
+        every: Option<u64>,
+    ) {
+        let filter = every.map(|n| Bound::new(core.py(), every_filter(n)).unwrap().into_any());
+        core.get()
+            .add_handler(
+                event,
+                module.getattr(name).unwrap(),
+                true,
+                false,
+                None,
+                None,
+                filter,
+            )
+            .unwrap();
+    }
+
+    fn every_filter(every: u64) -> crate::filters::EventFilter {
+        crate::filters::EventFilter {
+            filter: crate::filters::NativeFilter::Every(every),
+        }
+    }
+
+    fn calls(module: &Bound<'_, PyModule>) -> usize {
+        module.getattr("calls").unwrap().len().unwrap()
+    }
+
+    #[test]
+    fn runs_every_batch_of_every_epoch() {
+        Python::attach(|py| {
+            let (core, state, module) = setup(py);
+            start(&state, vec![1, 2, 3], 2);
+            add(&core, &module, ITERATION_COMPLETED, "record", Some(2));
+            run_once(&core, &state, &module.getattr("step").unwrap()).unwrap();
+            let s = state.borrow();
+            assert_eq!((s.epoch, s.iteration), (2, 6));
+            assert_eq!(s.output.extract::<i64>(py).unwrap(), 30);
+            assert_eq!(calls(&module), 3); // iterations 2, 4, 6
+            assert!(!core.get().is_suspended());
+        });
+    }
+
+    #[test]
+    fn terminate_from_a_handler_stops_after_that_iteration() {
+        Python::attach(|py| {
+            let (core, state, module) = setup(py);
+            start(&state, vec![1, 2, 3, 4], 3);
+            add(&core, &module, ITERATION_COMPLETED, "stop", Some(5));
+            add(&core, &module, TERMINATE, "record", None);
+            run_once(&core, &state, &module.getattr("step").unwrap()).unwrap();
+            assert_eq!(state.borrow().iteration, 5);
+            assert_eq!(calls(&module), 1);
+        });
+    }
+
+    #[test]
+    fn interrupt_suspends_and_the_next_run_continues_in_place() {
+        Python::attach(|py| {
+            let (core, state, module) = setup(py);
+            start(&state, vec![1, 2, 3, 4], 1);
+            add(&core, &module, ITERATION_COMPLETED, "pause", Some(2));
+            let step = module.getattr("step").unwrap();
+            run_once(&core, &state, &step).unwrap();
+            assert!(core.get().is_suspended());
+            assert_eq!(state.borrow().iteration, 2);
+            run_once(&core, &state, &step).unwrap();
+            assert_eq!(state.borrow().iteration, 4);
+            run_once(&core, &state, &step).unwrap();
+            assert!(!core.get().is_suspended());
+            assert_eq!(state.borrow().iteration, 4);
+        });
+    }
+
+    #[test]
+    fn an_exception_propagates_and_leaves_a_resume_point() {
+        Python::attach(|py| {
+            let (core, state, module) = setup(py);
+            start(&state, vec![1, 2, 3, 4], 1);
+            let err = run_once(&core, &state, &module.getattr("fail_at_3").unwrap()).unwrap_err();
+            assert!(err.is_instance_of::<pyo3::exceptions::PyValueError>(py));
+            assert_eq!(state.borrow().iteration, 3);
+            assert!(!core.get().is_running());
+            let slot = lock(&core.get().run_slot);
+            let resume = slot.resume.as_ref().expect("a resume point");
+            assert_eq!((resume.epoch, resume.iteration_resume), (1, 2));
+            assert!(slot.data.is_none());
+        });
+    }
+}

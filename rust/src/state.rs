@@ -43,7 +43,7 @@ impl NativeState {
     /// `__init__(**kwargs)`.
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
-    fn py_new(
+    pub(crate) fn py_new(
         py: Python<'_>,
         _args: &Bound<'_, PyAny>,
         _kwargs: Option<&Bound<'_, PyAny>>,

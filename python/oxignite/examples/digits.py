@@ -236,8 +236,13 @@ def training(local_rank: int, config: dict) -> None:
         "early_stopping": early_stopping,
         "history": history,
     }
+    # include_self: the file also lists itself, so a resumed run deletes it when superseded.
     last = Checkpoint(
-        to_resume, DiskSaver(str(ckpt_dir), require_empty=False), filename_prefix="last", n_saved=1
+        to_resume,
+        DiskSaver(str(ckpt_dir), require_empty=False),
+        filename_prefix="last",
+        n_saved=1,
+        include_self=True,
     )
     trainer.add_event_handler(Events.EPOCH_COMPLETED, last)
 
@@ -247,7 +252,7 @@ def training(local_rank: int, config: dict) -> None:
         if path is None:
             raise FileNotFoundError(f"--resume: no last_*.pt checkpoint in {ckpt_dir}")
         state = torch.load(path, map_location=device, weights_only=True)
-        Checkpoint.load_objects(to_load=to_resume, checkpoint=state)
+        Checkpoint.load_objects(to_load={**to_resume, "checkpointer": last}, checkpoint=state)
         start_epoch = trainer.state.epoch
         if rank == 0:
             print(f"Resumed from {path} at epoch {start_epoch}", flush=True)
