@@ -44,6 +44,7 @@ def counting_handler(calls: list) -> Callable[[Any], None]:
 def engine_runner(engine: Any, calls: list, data: list = DATA) -> Runner:
     def run(units: int) -> tuple[int, int]:
         calls[0] = 0
+        engine.state.max_epochs = None  # a new run, not a resumption of the previous one
         engine.run(data, max_epochs=units)
         return calls[0], engine.state.iteration
 
@@ -227,6 +228,7 @@ def build_trainer(mod: ModuleType) -> Runner:
     def run(units: int) -> tuple[int, int]:
         log.clear()
         calls[0] = total[0] = 0
+        trainer.state.max_epochs = None
         trainer.run(DATA, max_epochs=units)
         return calls[0] + len(log), trainer.state.iteration
 

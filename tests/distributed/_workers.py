@@ -22,7 +22,7 @@ def _dump(out_dir: str, result: dict) -> None:
     Path(out_dir, f"rank{idist.get_rank()}.json").write_text(json.dumps(result))
 
 
-def collectives(local_rank: int, out_dir: str) -> None:
+def _collectives(local_rank: int, out_dir: str) -> dict:
     rank, ws = idist.get_rank(), idist.get_world_size()
     t = torch.tensor([rank + 1.0, 10.0 * rank])
     in_place = idist.all_reduce(t)
@@ -79,7 +79,7 @@ def collectives(local_rank: int, out_dir: str) -> None:
         marker.write_text("done")
     idist.barrier()
     result.update(_auto(rank))
-    _dump(out_dir, result)
+    return result
 
 
 def _auto(rank: int) -> dict:
@@ -87,6 +87,7 @@ def _auto(rank: int) -> dict:
     train = idist.auto_dataloader(data, batch_size=100, shuffle=True)
     evaluation = idist.auto_dataloader(data, batch_size=100, shuffle=False)
     eval_indices = [int(i) for (b,) in evaluation for i in b]
+    custom = idist.auto_dataloader(data, sampler=torch.utils.data.SequentialSampler(data))
     torch.manual_seed(rank)  # different data per rank: DDP must still keep weights equal
     model = idist.auto_model(torch.nn.Linear(3, 1))
     optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=0.5))
@@ -99,6 +100,8 @@ def _auto(rank: int) -> dict:
         "train_len": len(train.sampler),
         "eval_sampler": type(evaluation.sampler).__name__,
         "eval_indices": eval_indices,
+        "custom_sampler": type(custom.sampler).__name__,
+        "custom_indices": list(custom.sampler),
         "model": type(model).__name__,
         "weights": weights,
     }
@@ -112,7 +115,7 @@ def _accuracy_data() -> tuple:
     return logits, y
 
 
-def engine(local_rank: int, out_dir: str) -> None:
+def _engine(out_dir: str) -> dict:
     # Needs the engine, metrics and handlers modules.
     from oxignite.engine import Engine, Events
     from oxignite.handlers import Checkpoint, DiskSaver
@@ -152,18 +155,45 @@ def engine(local_rank: int, out_dir: str) -> None:
         n_saved=2,
     )
     trainer.add_event_handler(Events.EPOCH_COMPLETED, checkpoint)
-    trainer.run(train_loader, max_epochs=3)
+    # Count the files each rank writes: same-named files from 2 ranks would not show on disk.
+    saves = []
+    real_save = torch.save
+
+    def counting_save(obj: object, f: object, *args: object, **kwargs: object) -> None:
+        saves.append(idist.get_rank())
+        real_save(obj, f, *args, **kwargs)
+
+    torch.save = counting_save
+    try:
+        trainer.run(train_loader, max_epochs=3)
+    finally:
+        torch.save = real_save
     idist.barrier()
-    _dump(
-        out_dir,
-        {
-            "exact": exact,
-            "padded": padded,
-            "sampler_epochs": seen_epochs,
-            "first_batches": first_batches,
-            "checkpoint_files": sorted(p.name for p in ckpt_dir.iterdir()),
-        },
-    )
+    return {
+        "exact": exact,
+        "padded": padded,
+        "sampler_epochs": seen_epochs,
+        "first_batches": first_batches,
+        "checkpoint_files": sorted(p.name for p in ckpt_dir.iterdir()),
+        "saves": len(saves),
+    }
+
+
+def _engine_stack_available() -> bool:
+    try:
+        import oxignite.engine
+        import oxignite.handlers
+        import oxignite.metrics  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def combined(local_rank: int, out_dir: str) -> None:
+    # One spawn for all the checks: each 2-process start costs seconds of imports.
+    result = _collectives(local_rank, out_dir)
+    result["engine"] = _engine(out_dir) if _engine_stack_available() else None
+    _dump(out_dir, result)
 
 
 def failing(local_rank: int, out_dir: str) -> None:

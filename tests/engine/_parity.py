@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 import warnings
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 import oxignite.engine as ox_engine
 
@@ -78,7 +78,7 @@ def record_events(
 def make_engine(
     lib: Any,
     log: list,
-    process: Optional[Callable] = None,
+    process: Callable | None = None,
     record: bool = True,
     exception_handler: bool = False,
     tag: str = "",

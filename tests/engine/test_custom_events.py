@@ -183,14 +183,14 @@ def test_event_to_attr_given_at_re_registration_enables_filters():
     assert seen == [2, 4]
 
 
-def test_fire_event_outside_a_run():
-    for lib in LIBS:
-        engine = lib.Engine(lambda e, b: None)
-        calls = []
-        engine.add_event_handler(lib.Events.EPOCH_COMPLETED, lambda e: calls.append(e))
-        engine.fire_event(lib.Events.EPOCH_COMPLETED)
-        assert calls == [engine]
-        assert engine.last_event_name is None or engine.last_event_name == "EPOCH_COMPLETED"
+@pytest.mark.parametrize("lib", LIBS, ids=lambda lib: lib.name)
+def test_fire_event_outside_a_run(lib):
+    engine = lib.Engine(lambda e, b: None)
+    calls = []
+    engine.add_event_handler(lib.Events.EPOCH_COMPLETED, lambda e: calls.append(e))
+    engine.fire_event(lib.Events.EPOCH_COMPLETED)
+    assert calls == [engine]
+    assert engine.last_event_name is None or engine.last_event_name == "EPOCH_COMPLETED"
 
 
 def test_fire_event_sets_last_event_name():

@@ -253,9 +253,7 @@ def test_interrupt_and_resume(event_name, once, data_kind, pass_data_again):
         data = None if data_kind == "none" else list(range(4 if data_kind.startswith("e") else 3))
         if data_kind == "list":
             run_logged(engine, log, data, max_epochs=3)
-        elif data_kind == "epoch_length_smaller":
-            run_logged(engine, log, data, epoch_length=3, max_epochs=3)
-        elif data_kind == "none":
+        elif data_kind in ("epoch_length_smaller", "none"):
             run_logged(engine, log, data, epoch_length=3, max_epochs=3)
         else:
             run_logged(engine, log, data, max_iters=8)
@@ -466,4 +464,150 @@ def test_keyboard_interrupt_is_not_handled_as_epoch_error():
         except KeyboardInterrupt:
             log.append(("KeyboardInterrupt",))
 
+    assert_same_trace(scenario)
+
+
+# -- combinations --------------------------------------------------------------------------
+
+
+def _combo(data_factory, actions, resumes=0, record_exceptions=False, **run_kwargs):
+    """``actions``: (event name, once, method name) triples attached before the run."""
+
+    def scenario(lib, log):
+        engine = make_engine(lib, log, exception_handler=record_exceptions)
+        for event_name, once, method in actions:
+            def act(engine, *args, method=method, **kwargs):
+                log.append((method + "()",))
+                if method == "raise":
+                    raise Boom("combo")
+                getattr(engine, method)()
+
+            engine.add_event_handler(_at(lib, event_name, once), act)
+        data = data_factory()
+        run_logged(engine, log, data, **run_kwargs)
+        for _ in range(resumes):
+            run_logged(engine, log, data)
+
+    return scenario
+
+
+COMBOS = {
+    "no_len_terminate_epoch_in_first_epoch": _combo(
+        lambda: NoLen(5), [("ITERATION_COMPLETED", 2, "terminate_epoch")], max_epochs=3),
+    "no_len_interrupt_before_length_known": _combo(
+        lambda: NoLen(5), [("ITERATION_COMPLETED", 2, "interrupt")], resumes=2, max_epochs=2),
+    "no_len_max_iters_interrupt": _combo(
+        lambda: NoLen(4), [("ITERATION_COMPLETED", 6, "interrupt")], resumes=2, max_iters=10),
+    "no_len_terminate_then_resume": _combo(
+        lambda: NoLen(3), [("ITERATION_COMPLETED", 2, "terminate")], resumes=2, max_epochs=3),
+    "none_max_iters_terminate": _combo(
+        lambda: None, [("ITERATION_COMPLETED", 3, "terminate")], resumes=1, epoch_length=2,
+        max_iters=7),
+    "interrupt_then_terminate_epoch": _combo(
+        lambda: [1, 2, 3, 4], [("ITERATION_COMPLETED", 2, "interrupt"),
+                               ("ITERATION_STARTED", 3, "terminate_epoch")],
+        resumes=2, max_epochs=2),
+    "terminate_epoch_every_epoch": _combo(
+        lambda: [1, 2, 3, 4], [("ITERATION_COMPLETED", [1, 6, 11], "terminate_epoch")],
+        max_epochs=3),
+    "terminate_epoch_at_epoch_end_iteration": _combo(
+        lambda: [1, 2, 3], [("ITERATION_COMPLETED", 3, "terminate_epoch")], max_epochs=2),
+    "terminate_in_exception_handler": _combo(
+        lambda: [1, 2, 3], [("ITERATION_COMPLETED", 2, "raise"),
+                            ("EPOCH_COMPLETED", 1, "terminate")],
+        record_exceptions=True, resumes=1, max_epochs=3),
+    "interrupt_after_handled_exception": _combo(
+        lambda: [1, 2, 3], [("ITERATION_COMPLETED", 2, "raise"),
+                            ("EPOCH_COMPLETED", 1, "interrupt")],
+        record_exceptions=True, resumes=2, max_epochs=3),
+    "terminate_and_interrupt_same_event": _combo(
+        lambda: [1, 2, 3], [("ITERATION_COMPLETED", 2, "interrupt"),
+                            ("ITERATION_COMPLETED", 2, "terminate")], resumes=1, max_epochs=2),
+    "epoch_length_larger_interrupt_at_stop_iteration": _combo(
+        lambda: [1, 2], [("DATALOADER_STOP_ITERATION", None, "interrupt")], resumes=2,
+        epoch_length=3, max_epochs=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMBOS))
+def test_combination(name):
+    assert_same_trace(COMBOS[name])
+
+
+# -- random scenarios ----------------------------------------------------------------------
+
+RANDOM_EVENTS = [
+    ("STARTED", False),
+    ("EPOCH_STARTED", True),
+    ("GET_BATCH_STARTED", True),
+    ("GET_BATCH_COMPLETED", True),
+    ("ITERATION_STARTED", True),
+    ("ITERATION_COMPLETED", True),
+    ("EPOCH_COMPLETED", True),
+    ("DATALOADER_STOP_ITERATION", False),
+    ("TERMINATE_SINGLE_EPOCH", False),
+    ("INTERRUPT", False),
+]
+RANDOM_METHODS = ["terminate", "terminate_skip", "terminate_epoch", "terminate_epoch_skip",
+                  "interrupt", "set_data", "raise"]
+
+
+def _random_scenario(seed):
+    import random
+
+    rng = random.Random(seed)
+    n_data = rng.randint(1, 5)
+    data_kind = rng.choice(["list", "list", "none", "no_len"])
+    run_kwargs = {}
+    if rng.random() < 0.5:
+        run_kwargs["max_epochs"] = rng.randint(1, 4)
+    elif rng.random() < 0.5:
+        run_kwargs["max_iters"] = rng.randint(1, 12)
+    if data_kind == "none" or rng.random() < 0.3:
+        run_kwargs["epoch_length"] = rng.randint(1, 6)
+    actions = []
+    for _ in range(rng.randint(1, 3)):
+        event_name, filterable = rng.choice(RANDOM_EVENTS)
+        method = rng.choice(RANDOM_METHODS)
+        if event_name == "EPOCH_COMPLETED" and method.startswith("terminate_epoch"):
+            continue  # a known difference, tested in test_terminate_epoch
+        once = rng.randint(1, 8) if filterable and rng.random() < 0.8 else None
+        actions.append((event_name, once, method))
+    resumes = rng.randint(0, 3)
+    n_replacement = rng.randint(1, 4)
+
+    def scenario(lib, log):
+        engine = make_engine(lib, log, exception_handler=True)
+        replacement = list(range(100, 100 + n_replacement))
+        for event_name, once, method in actions:
+            def act(engine, *args, method=method, **kwargs):
+                log.append((method,))
+                if method == "raise":
+                    raise Boom(method)
+                if method == "set_data":
+                    engine.set_data(replacement)
+                elif method.endswith("_skip"):
+                    getattr(engine, method[: -len("_skip")])(True)
+                else:
+                    getattr(engine, method)()
+
+            engine.add_event_handler(_at(lib, event_name, once), act)
+        if data_kind == "list":
+            data = list(range(n_data))
+        elif data_kind == "no_len":
+            data = NoLen(n_data)
+        else:
+            data = None
+        run_logged(engine, log, data, **run_kwargs)
+        for _ in range(resumes):
+            # resuming without data after terminate differs on purpose (see test_resume.py)
+            run_logged(engine, log, data, epoch_length=run_kwargs.get("epoch_length"))
+
+    return scenario, (data_kind, n_data, run_kwargs, actions, resumes)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_random_scenario(seed):
+    scenario, description = _random_scenario(seed)
+    print("scenario:", description)  # shown by pytest on failure
     assert_same_trace(scenario)

@@ -187,7 +187,7 @@ def test_events_list_rejects_non_events():
 @pytest.mark.parametrize("spec", FILTER_SPECS, ids=_spec_id)
 def test_filter_callable_matches_ignite(spec):
     ours = OX.Events.ITERATION_COMPLETED(**spec)
-    ours_values = [n for n in range(0, 40) if ours.filter is None or ours.filter(None, n)]
+    ours_values = [n for n in range(40) if ours.filter is None or ours.filter(None, n)]
     if spec == {"every": 1}:
         assert ours.filter is None
     assert ours == OX.Events.ITERATION_COMPLETED
@@ -195,7 +195,7 @@ def test_filter_callable_matches_ignite(spec):
     if IG is None:  # pragma: no cover
         return
     theirs = IG.Events.ITERATION_COMPLETED(**spec)
-    theirs_values = [n for n in range(0, 40) if theirs.filter is None or theirs.filter(None, n)]
+    theirs_values = [n for n in range(40) if theirs.filter is None or theirs.filter(None, n)]
     assert ours_values == theirs_values
     assert (ours.filter is None) == (theirs.filter is None)
 

@@ -24,6 +24,7 @@ class UnpaddedDistributedSampler(Sampler):
 
     Uneven shards mean ranks may run different numbers of iterations, so use it where no
     per-iteration collective happens (evaluation), not for DistributedDataParallel training.
+    Every rank needs at least one sample: the data set should hold ``num_replicas`` or more.
     ``set_epoch`` is accepted (and only recorded: the order does not change).
 
     Example::

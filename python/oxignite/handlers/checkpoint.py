@@ -6,6 +6,7 @@ import inspect
 import numbers
 import os
 import stat
+import sys
 import tempfile
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
@@ -20,10 +21,12 @@ import oxignite.distributed as idist
 from oxignite.engine import Engine, EventEnum, Events
 from oxignite.handlers.utils import _Serializable, _tree_apply2, _tree_map
 
-try:  # pragma: no cover - depends on the torch build
-    from torch.distributed.optim import ZeroRedundancyOptimizer
-except ImportError:  # pragma: no cover
-    ZeroRedundancyOptimizer = None
+
+def _is_zero_redundancy_optimizer(obj: Any) -> bool:
+    # Looked up only if the user imported it: importing torch.distributed.optim costs ~1 s.
+    module = sys.modules.get("torch.distributed.optim")
+    cls = getattr(module, "ZeroRedundancyOptimizer", None)
+    return cls is not None and isinstance(obj, cls)
 
 __all__ = ["BaseSaveHandler", "Checkpoint", "CheckpointEvents", "DiskSaver", "ModelCheckpoint"]
 
@@ -232,7 +235,7 @@ class Checkpoint(_Serializable):
     def _setup_checkpoint(self) -> dict[str, Any]:
         def func(obj: Any, **kwargs: Any) -> Any:
             obj = _unwrap(obj)
-            if ZeroRedundancyOptimizer is not None and isinstance(obj, ZeroRedundancyOptimizer):
+            if _is_zero_redundancy_optimizer(obj):
                 obj.consolidate_state_dict(to=self.save_on_rank)
                 if self.save_on_rank != idist.get_rank():
                     return {}

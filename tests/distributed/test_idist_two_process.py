@@ -61,7 +61,8 @@ def run_scenario(scenario: str, out: Path, torchrun: bool = False) -> tuple:
 
 @pytest.fixture(scope="module")
 def basic(tmp_path_factory: pytest.TempPathFactory) -> list:
-    proc, results = run_scenario("collectives", tmp_path_factory.mktemp("collectives"))
+    # Collectives, auto_*, and the engine checks below: one 2-process run.
+    proc, results = run_scenario("combined", tmp_path_factory.mktemp("combined"))
     assert proc.returncode == 0, proc.stderr
     assert len(results) == 2
     return results
@@ -123,6 +124,10 @@ def test_auto_helpers(basic: list) -> None:
     # Evaluation shards: every sample exactly once, no padding.
     assert r0["eval_indices"] == list(range(0, 1001, 2))
     assert r1["eval_indices"] == list(range(1, 1001, 2))
+    # Any other sampler is split between ranks by DistributedProxySampler (padded, like torch).
+    assert r0["custom_sampler"] == r1["custom_sampler"] == "DistributedProxySampler"
+    assert r0["custom_indices"] == list(range(0, 1001, 2))
+    assert r1["custom_indices"] == [*range(1, 1001, 2), 0]
     # DDP averaged the gradients: weights identical on both ranks after a step.
     assert r0["weights"][0] == r0["weights"][1] == r1["weights"][0]
 
@@ -143,24 +148,11 @@ def test_torchrun_launch_is_picked_up(tmp_path: Path) -> None:
     ]
 
 
-def _engine_stack_available() -> bool:
-    try:
-        from oxignite.engine import Engine  # noqa: F401
-        from oxignite.handlers import Checkpoint, DiskSaver  # noqa: F401
-        from oxignite.metrics import Accuracy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
-def engine_run(tmp_path_factory: pytest.TempPathFactory) -> list:
-    if not _engine_stack_available():
+def engine_run(basic: list) -> list:
+    if basic[0]["engine"] is None:
         pytest.skip("oxignite.engine / handlers / metrics not available")
-    proc, results = run_scenario("engine", tmp_path_factory.mktemp("engine"))
-    assert proc.returncode == 0, proc.stderr
-    assert len(results) == 2
-    return results
+    return [r["engine"] for r in basic]
 
 
 def test_distributed_accuracy_is_exact(engine_run: list) -> None:
@@ -187,4 +179,5 @@ def test_sampler_epoch_set_each_epoch(engine_run: list) -> None:
 def test_single_checkpoint_writer(engine_run: list) -> None:
     files = engine_run[0]["checkpoint_files"]
     assert files == engine_run[1]["checkpoint_files"]
-    assert len(files) == 2, files  # n_saved=2, one rank writing
+    assert len(files) == 2, files  # n_saved=2
+    assert [r["saves"] for r in engine_run] == [3, 0]  # one file per epoch, by rank 0 only
