@@ -145,6 +145,8 @@ struct RunLoop<'a, 'py> {
     counters: Vec<Counter>,
     /// Per event, a range of counter values at which no handler fires (see `quiet_window`).
     quiet: Vec<Option<(i64, i64)>>,
+    /// Per event, whether any handler has a filter (else the counter need not be read).
+    filtered: Vec<bool>,
     handlers_generation: u64,
     run_mark: Instant,
     epoch_mark: Instant,
@@ -195,6 +197,7 @@ pub fn run(
         handlers: Vec::new(),
         counters: Vec::new(),
         quiet: Vec::new(),
+        filtered: Vec::new(),
         handlers_generation: u64::MAX,
         run_mark: now,
         epoch_mark: now,
@@ -215,11 +218,15 @@ pub fn run(
             Ok(())
         }
         Ok(Exit::Finished) => {
-            drop(data);
+            // Like ignite, a finished run forgets its iterator, including one given to
+            // set_data() by a handler after the loop last looked.
+            let replaced = lock(&core.run_slot).data.take();
+            drop((data, replaced));
             Ok(())
         }
         Err(err) => {
-            drop(data);
+            let replaced = lock(&core.run_slot).data.take();
+            drop((data, replaced));
             if rl.frame.in_epoch {
                 let s = state.borrow();
                 let pending = i64::from(rl.frame.iteration_pending);
@@ -373,11 +380,10 @@ impl<'py> RunLoop<'_, 'py> {
                     self.fire(EPOCH_COMPLETED)?;
                     self.set_time(EPOCH_COMPLETED_TIME, self.epoch_seconds())?;
                 }
-                if single != FLAG_OFF {
-                    self.core
-                        .should_terminate_single_epoch
-                        .store(FLAG_OFF, Ordering::Relaxed);
-                }
+                // Also clears a terminate_epoch() called by an EPOCH_COMPLETED handler.
+                self.core
+                    .should_terminate_single_epoch
+                    .store(FLAG_OFF, Ordering::Relaxed);
                 self.after_fire(Phase::EpochLoop, false)
             }
             Phase::Terminating => {
@@ -592,6 +598,10 @@ impl<'py> RunLoop<'_, 'py> {
         drop(tables);
         self.handlers_generation = generation;
         self.quiet = vec![None; handlers.len()];
+        self.filtered = handlers
+            .iter()
+            .map(|snapshot| snapshot.iter().any(|h| h.filter.is_some()))
+            .collect();
         // Old snapshots are dropped here, after the lock is released.
         self.handlers = handlers;
         self.counters = counters;
@@ -609,26 +619,32 @@ impl<'py> RunLoop<'_, 'py> {
         if self.handlers[event].is_empty() {
             return Ok(());
         }
-        let count = match self.counters[event] {
-            Counter::Iteration => Some(self.state.borrow().iteration),
-            Counter::Epoch => Some(self.state.borrow().epoch),
-            _ => None,
+        let count = if self.filtered[event] {
+            match self.counters[event] {
+                Counter::Iteration => Some(self.state.borrow().iteration),
+                Counter::Epoch => Some(self.state.borrow().epoch),
+                _ => None,
+            }
+        } else {
+            None
         };
         if let (Some(count), Some((low, high))) = (count, self.quiet[event]) {
             if low <= count && count < high {
                 return Ok(());
             }
         }
-        let handlers = self.handlers[event].clone();
+        // No clone of the snapshot is needed: the cache is only refreshed by this loop, and
+        // a handler cannot re-enter it (run() on a running engine is refused).
+        let handlers = &self.handlers[event];
         dispatch(
             self.engine,
             self.state,
-            &handlers,
+            handlers,
             &self.counters[event],
             args,
         )?;
         // Valid until the handler tables change (which resets `quiet`).
-        self.quiet[event] = count.and_then(|c| quiet_window(&handlers, c));
+        self.quiet[event] = count.and_then(|c| quiet_window(handlers, c));
         Ok(())
     }
 

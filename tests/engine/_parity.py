@@ -29,6 +29,12 @@ if ig_engine is not None:
 
 LIBS = [OX] + ([IG] if IG is not None else [])
 
+MAX_LOG = 20_000
+
+
+class Runaway(BaseException):
+    """Stops a scenario that would run forever (not an Exception, so that it ends the run)."""
+
 # Events whose handlers take extra arguments are recorded by dedicated handlers below.
 PLAIN_EVENTS = [
     "STARTED",
@@ -54,6 +60,8 @@ def record_events(
         def handler(engine: Any) -> None:
             s = engine.state
             log.append((tag + name, s.epoch, s.iteration))
+            if len(log) > MAX_LOG:
+                raise Runaway("the scenario does not end")
 
         return handler
 
@@ -87,6 +95,8 @@ def make_engine(
 
     def default_process(engine: Any, batch: Any) -> Any:
         log.append((tag + "process", batch))
+        if len(log) > MAX_LOG:
+            raise Runaway("the scenario does not end")
         return batch
 
     engine = lib.Engine(process or default_process)

@@ -11,6 +11,9 @@ import traceback
 import pytest
 from _parity import OX, assert_same_trace, make_engine, run_logged
 
+# ignite warns when its suspended run generators are collected; not our concern
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
 
 class NoLen:
     """Re-iterable data without ``__len__`` (like an IterableDataset's loader)."""

@@ -107,24 +107,26 @@ class Engine:
         self._allowed_events: list[Any] = list(_BUILTIN_EVENTS)
         self._event_to_attr: dict[Any, str] = dict(State.event_to_attr)
         self._state_dict_user_keys: list[str] = []
-        self._state: State = State()
+        # A plain attribute (not a property): handlers read it on every call.
+        self.state: State = State()
         _check_signature(process_function, "process_function", self, None)
 
     # -- state ------------------------------------------------------------------------
 
-    @property
-    def state(self) -> State:
-        """The run's :class:`State`."""
-        return self._state
-
-    @state.setter
-    def state(self, value: State) -> None:
-        if not isinstance(value, NativeState):
-            raise TypeError(f"engine.state must be a State, got {type(value).__name__}")
-        if self._core.is_running:
-            raise RuntimeError("engine.state cannot be replaced while the engine is running")
-        self._state = value
-        self._core.reset_run()
+    def __setattr__(self, name: str, value: Any) -> None:
+        # `state` stays a plain attribute, so handlers read it at attribute speed; only
+        # assigning it is checked.
+        if name == "state":
+            if not isinstance(value, NativeState):
+                raise TypeError(f"engine.state must be a State, got {type(value).__name__}")
+            core = self.__dict__.get("_core")
+            if core is not None:
+                if core.is_running:
+                    raise RuntimeError("engine.state cannot be replaced while the engine is running")
+                if core.is_suspended:
+                    core.set_data_iter(None)  # the paused run is abandoned with its data
+                core.reset_run()
+        object.__setattr__(self, name, value)
 
     @property
     def should_terminate(self) -> Any:
@@ -213,7 +215,7 @@ class Engine:
             self._event_ids[key] = event_id
             self._events_by_id[event_id] = event
             self._allowed_events.append(event)
-        self._state._update_attrs(self._event_to_attr)
+        self.state._update_attrs(self._event_to_attr)
 
     def has_registered_events(self, event: Any) -> bool:
         """Whether ``event`` is registered on this engine."""
@@ -311,7 +313,9 @@ class Engine:
         elif event_id == _BUILTIN_IDS["TERMINATE_SINGLE_EPOCH"]:
             options = [((), {"iter_counter": 0}, True), ((), {}, False)]
         else:
-            options = [((), {}, False)]
+            # Such events pass no arguments of their own, except through _fire_event(), which
+            # passes its arguments to every handler as ignite does.
+            options = [((), {}, True)]
         for pass_engine in (True, False):
             for event_args, event_kwargs, with_event_args in options:
                 first = (self,) if pass_engine else ()
@@ -378,11 +382,11 @@ class Engine:
         Raises:
             ValueError: if the event is not registered.
         """
-        self._core.fire(self, self._state, self._event_id(event_name))
+        self._core.fire(self, self.state, self._event_id(event_name))
 
     def _fire_event(self, event_name: Any, *event_args: Any, **event_kwargs: Any) -> None:
         self._core.fire(
-            self, self._state, self._event_id(event_name), event_args or None, event_kwargs or None
+            self, self.state, self._event_id(event_name), event_args or None, event_kwargs or None
         )
 
     # -- control ----------------------------------------------------------------------
@@ -447,7 +451,7 @@ class Engine:
         """
         if not isinstance(data, Iterable):
             raise TypeError(f"Argument data should be iterable, got {type(data).__name__}")
-        self._state.dataloader = data
+        self.state.dataloader = data
         self._core.epoch_hook = self._epoch_hook(data)
         self._core.set_data_iter(data)
 
@@ -472,9 +476,9 @@ class Engine:
             {'epoch_length': 2, 'iteration': 6, 'max_epochs': 3}
         """
         keys: tuple[str, ...] = self._state_dict_all_req_keys
-        keys += ("max_iters",) if self._state.max_iters is not None else ("max_epochs",)
+        keys += ("max_iters",) if self.state.max_iters is not None else ("max_epochs",)
         keys += tuple(self._state_dict_user_keys)
-        return OrderedDict([(k, getattr(self._state, k)) for k in keys])
+        return OrderedDict([(k, getattr(self.state, k)) for k in keys])
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restores a ``state_dict()``; the next ``run()`` resumes at the saved iteration.
@@ -491,11 +495,18 @@ class Engine:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Argument state_dict should be a dictionary, but given {type(state_dict)}")
+        # Everything is checked before anything is assigned: a bad dict changes nothing.
         if "iteration" in state_dict and "epoch" in state_dict:
             raise ValueError(
                 "State dictionary should contain only one of 'iteration' or 'epoch' keys. "
                 f"Found both: iteration={state_dict['iteration']}, epoch={state_dict['epoch']}."
             )
+        for key in ("iteration", "epoch", "epoch_length", "max_epochs", "max_iters"):
+            value = state_dict.get(key)
+            if value is not None and (
+                not isinstance(value, numbers.Integral) or isinstance(value, bool)
+            ):
+                raise TypeError(f"state_dict['{key}'] should be an integer, got {value!r}")
         state_dict = dict(state_dict)
         if "iteration" in state_dict or "epoch" in state_dict:
             epoch_length = state_dict.get("epoch_length")
@@ -527,30 +538,33 @@ class Engine:
                     f"Required user state attribute '{key}' is absent in provided state_dict "
                     f"'{state_dict.keys()}'"
                 )
-            setattr(self._state, key, state_dict[key])
-
-        state = self._state
-        state.epoch_length = state_dict["epoch_length"]
-        state.iteration = state_dict["iteration"]
-        state.epoch = 0
-        if state.epoch_length is not None:
-            state.epoch = state.iteration // state.epoch_length
+        iteration = state_dict["iteration"]
+        epoch_length = state_dict["epoch_length"]
+        epoch = iteration // epoch_length if epoch_length else 0
         if "max_epochs" in state_dict:
-            state.max_iters = None
-            state.max_epochs = None
-            self._check_and_set_max_epochs(state_dict["max_epochs"])
+            limit_name, progress_name, progress = "max_epochs", "epoch", epoch
         else:
-            state.max_epochs = None
-            state.max_iters = None
-            self._check_and_set_max_iters(state_dict["max_iters"])
+            limit_name, progress_name, progress = "max_iters", "iteration", iteration
+        limit = state_dict[limit_name]
+        self._check_termination_param(limit_name, limit, progress_name, progress)
+
+        state = self.state
+        for key in self._state_dict_user_keys:
+            setattr(state, key, state_dict[key])
+        state.epoch_length = epoch_length
+        state.iteration = iteration
+        state.epoch = epoch
+        state.max_epochs = limit if limit_name == "max_epochs" else None
+        state.max_iters = limit if limit_name == "max_iters" else None
         # A loaded state replaces any paused run and its data position.
         self._core.reset_run()
         self._core.set_data_iter(None)
 
     # -- running ----------------------------------------------------------------------
 
-    def _check_and_set_termination_param(
-        self, name: str, value: int | None, progress_name: str, progress_value: int
+    @staticmethod
+    def _check_termination_param(
+        name: str, value: int | None, progress_name: str, progress_value: int
     ) -> None:
         if value is None:
             return
@@ -562,14 +576,20 @@ class Engine:
                 f"Please, set engine.state.{name} = None "
                 "before calling engine.run() in order to restart the training from the beginning."
             )
-        setattr(self._state, name, value)
+
+    def _check_and_set_termination_param(
+        self, name: str, value: int | None, progress_name: str, progress_value: int
+    ) -> None:
+        self._check_termination_param(name, value, progress_name, progress_value)
+        if value is not None:
+            setattr(self.state, name, value)
 
     def _check_and_set_max_epochs(self, max_epochs: int | None = None) -> None:
-        self._check_and_set_termination_param("max_epochs", max_epochs, "epoch", self._state.epoch)
+        self._check_and_set_termination_param("max_epochs", max_epochs, "epoch", self.state.epoch)
 
     def _check_and_set_max_iters(self, max_iters: int | None = None) -> None:
         self._check_and_set_termination_param(
-            "max_iters", max_iters, "iteration", self._state.iteration
+            "max_iters", max_iters, "iteration", self.state.iteration
         )
 
     @staticmethod
@@ -626,7 +646,7 @@ class Engine:
             _check_positive_int(name, value)
         if self._core.is_running:
             raise RuntimeError("Engine.run() was called while this engine is already running")
-        state = self._state
+        state = self.state
         if max_iters is not None and state.max_epochs is not None:
             raise ValueError(
                 "To switch from max_epochs to max_iters mode during resume, you must first "
@@ -663,6 +683,10 @@ class Engine:
             state.max_epochs = max_epochs if max_iters is None else None
             state.max_iters = max_iters
             state.epoch_length = epoch_length
+            if suspended:
+                # A paused run is abandoned, with its position in the data (as ignite does
+                # when it drops its run generator).
+                self._core.set_data_iter(None)
             self._core.reset_run()
             if max_iters is not None:
                 self.logger.info("Engine run starting with max_iters=%s.", max_iters)

@@ -142,6 +142,35 @@ class CallableEventWithFilter:
         native = EventFilter(every=every, before=before, after=after)
         return CallableEventWithFilter(self.value, native, self.name)
 
+    @staticmethod
+    def every_event_filter(every: int) -> Callable:
+        """A filter ``(engine, count) -> bool`` true on every ``every``-th count."""
+        return EventFilter(every=every)
+
+    @staticmethod
+    def once_event_filter(once: list) -> Callable:
+        """A filter true when the count is one of ``once``."""
+        return EventFilter(once=list(once))
+
+    @staticmethod
+    def before_and_after_event_filter(
+        before: int | None = None, after: int | None = None
+    ) -> Callable:
+        """A filter true when ``after < count < before``."""
+        return EventFilter(before=before, after=after if after is not None else 0)
+
+    @staticmethod
+    def every_before_and_after_event_filter(
+        every: int, before: int | None = None, after: int | None = None
+    ) -> Callable:
+        """A filter true on every ``every``-th count (from ``after + 1``) before ``before``."""
+        return EventFilter(every=every, before=before, after=after if after is not None else 0)
+
+    @staticmethod
+    def default_event_filter(engine: Engine, event: int) -> bool:
+        """Deprecated in ignite; lets every event through."""
+        return True
+
     def __repr__(self) -> str:
         out = f"Events.{self.name}"
         if self.filter is not None:
