@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from _parity import IG, LIBS, OX
+from oxignite.engine import CallableEventWithFilter
 
 Engine, Events, State = OX.Engine, OX.Events, OX.State
 ERRORS = (ValueError, TypeError)
@@ -106,10 +107,8 @@ def test_filter_on_a_custom_event_without_event_to_attr():
         engine.add_event_handler(Custom.THING(every=2), lambda: None)
     engine.register_events("plain")
     with pytest.raises(ValueError, match="event_to_attr"):
-        engine.add_event_handler(
-            OX.CallableEventWithFilter("plain", lambda e, n: True, "plain"), lambda: None
-        ) if hasattr(OX, "CallableEventWithFilter") else engine.add_event_handler(
-            Custom.THING(once=1), lambda: None)
+        engine.add_event_handler(CallableEventWithFilter("plain", lambda e, n: True, "plain"),
+                                 lambda: None)
 
 
 # -- events and handlers -------------------------------------------------------------------

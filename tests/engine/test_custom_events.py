@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from _parity import IG, LIBS, OX, assert_same_trace, make_engine, run_logged
+from oxignite.engine import CallableEventWithFilter
 
 
 def backprop_events(lib):
@@ -25,8 +26,7 @@ def test_event_enum_members():
     filtered = events.BACKWARD_COMPLETED(every=3)
     assert filtered == events.BACKWARD_COMPLETED and filtered.filter(None, 6)
     assert isinstance(events.BACKWARD_STARTED, OX.EventEnum)
-    assert isinstance(events.BACKWARD_STARTED, OX.CallableEventWithFilter if hasattr(
-        OX, "CallableEventWithFilter") else object)
+    assert isinstance(events.BACKWARD_STARTED, CallableEventWithFilter)
 
 
 def _custom_scenario(with_attr: bool, filters: dict):
@@ -310,3 +310,18 @@ def test_custom_events_on_two_engines_are_independent():
     a.run([0, 0])
     b.run([0, 0])
     assert calls == [1, 1]
+
+
+def test_event_to_attr_is_per_engine():
+    """(ignite keeps it in a class-level dict shared by all engines; oxignite does not)"""
+    a = OX.Engine(lambda e, b: None)
+    b = OX.Engine(lambda e, b: None)
+    a.register_events("shared", event_to_attr={"shared": "shared_count"})
+    b.register_events("shared")
+    a.add_event_handler("shared", lambda: None)
+    with pytest.raises(ValueError, match="filter"):
+        b.add_event_handler(CallableEventWithFilter("shared", lambda e, n: True, "shared"),
+                            lambda: None)
+    assert not hasattr(b.state, "shared_count")
+    assert a.state.shared_count == 0
+    assert "shared" not in OX.State.event_to_attr

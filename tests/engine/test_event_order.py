@@ -614,3 +614,20 @@ def test_random_scenario(seed):
     scenario, description = _random_scenario(seed)
     print("scenario:", description)  # shown by pytest on failure
     assert_same_trace(scenario)
+
+
+@pytest.mark.parametrize("event_name,once", [("EPOCH_COMPLETED", 2), ("COMPLETED", None),
+                                             ("ITERATION_COMPLETED", 4), ("TERMINATE", None)])
+def test_set_data_late_in_a_run_does_not_leak_into_the_next_run(event_name, once):
+    def scenario(lib, log):
+        engine = make_engine(lib, log)
+        engine.add_event_handler(_at(lib, event_name, once), lambda e: e.set_data([100, 200]))
+        engine.add_event_handler(lib.Events.ITERATION_COMPLETED(once=4),
+                                 lambda e: e.terminate() if event_name == "TERMINATE" else None)
+        data = [1, 2]
+        run_logged(engine, log, data, max_epochs=2)
+        run_logged(engine, log, data, max_epochs=2)
+        run_logged(engine, log, [3, 4], max_epochs=3)
+
+    log = assert_same_trace(scenario)
+    assert ("process", 3) in log

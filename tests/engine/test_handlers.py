@@ -7,6 +7,7 @@ import gc
 
 import pytest
 from _parity import LIBS, OX, assert_same_trace, make_engine, run_logged
+from oxignite.engine import RemovableEventHandle
 
 
 def _engine_marker(engine, args):
@@ -156,8 +157,7 @@ def test_removable_event_handle_context_manager():
     calls = []
     with engine.add_event_handler(OX.Events.ITERATION_COMPLETED(every=2),
                                   lambda e: calls.append(e.state.iteration)) as handle:
-        assert isinstance(handle, OX.RemovableEventHandle if hasattr(OX, "RemovableEventHandle")
-                          else object)
+        assert isinstance(handle, RemovableEventHandle)
         engine.run([0] * 4)
     engine.run([0] * 4)
     assert calls == [2, 4]
