@@ -31,6 +31,22 @@ _TERMINATE_VALUES = {0: False, 1: True, 2: "skip_completed"}
 _TERMINATE_EPOCH_VALUES = {0: False, 1: True, 2: "skip_epoch_completed"}
 
 
+_LOGGERS: dict[type, logging.Logger] = {}
+
+
+def _logger_for(cls: type) -> logging.Logger:
+    """ignite's logger name for an engine class (cached: getLogger takes a lock)."""
+    logger = _LOGGERS.get(cls)
+    if logger is None:
+        logger = _LOGGERS[cls] = logging.getLogger(f"{__name__}.{cls.__name__}")
+    return logger
+
+
+def _is_iterable(data: Any) -> bool:
+    """``isinstance(data, collections.abc.Iterable)``, without the ABC machinery's cost."""
+    return getattr(type(data), "__iter__", None) is not None
+
+
 def _event_key(event: Any) -> Any:
     """Events are identified by name, as in ignite; a string stands for itself."""
     if isinstance(event, CallableEventWithFilter):
@@ -98,17 +114,21 @@ class Engine:
                 "Argument process_function should be a callable (engine, batch) -> output, "
                 f"got {type(process_function).__name__}"
             )
-        self._core = EngineCore()
-        self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
-        self._process_function = process_function
-        # The core registers the built-in events itself, with these ids.
-        self._event_ids: dict[Any, int] = dict(_BUILTIN_IDS)
-        self._events_by_id: list[Any] = list(_BUILTIN_EVENTS)
-        self._allowed_events: list[Any] = list(_BUILTIN_EVENTS)
-        self._event_to_attr: dict[Any, str] = dict(State.event_to_attr)
-        self._state_dict_user_keys: list[str] = []
-        # A plain attribute (not a property): handlers read it on every call.
-        self.state: State = State()
+        # Set through __dict__: these need none of __setattr__'s checks, and construction
+        # is part of every evaluation loop's cost.
+        self.__dict__.update(
+            _core=EngineCore(),
+            logger=_logger_for(type(self)),
+            _process_function=process_function,
+            # The core registers the built-in events itself, with these ids.
+            _event_ids=dict(_BUILTIN_IDS),
+            _events_by_id=list(_BUILTIN_EVENTS),
+            _allowed_events=list(_BUILTIN_EVENTS),
+            _event_to_attr=dict(State.event_to_attr),
+            _state_dict_user_keys=[],
+            # A plain attribute (not a property): handlers read it on every call.
+            state=State(),
+        )
         _check_signature(process_function, "process_function", self, None)
 
     # -- state ------------------------------------------------------------------------
@@ -449,7 +469,7 @@ class Engine:
             >>> seen
             [1, 2, 10, 20]
         """
-        if not isinstance(data, Iterable):
+        if not _is_iterable(data):
             raise TypeError(f"Argument data should be iterable, got {type(data).__name__}")
         self.state.dataloader = data
         self._core.epoch_hook = self._epoch_hook(data)
@@ -458,6 +478,8 @@ class Engine:
     @staticmethod
     def _epoch_hook(data: Any) -> Callable[[int], None] | None:
         """A distributed sampler's ``set_epoch``, so each epoch shuffles differently."""
+        if type(data) in (list, tuple, range):
+            return None
         sampler = getattr(data, "sampler", None)
         set_epoch = getattr(sampler, "set_epoch", None)
         return set_epoch if callable(set_epoch) else None
@@ -631,7 +653,7 @@ class Engine:
         Returns:
             The engine's state.
         """
-        if data is not None and not isinstance(data, Iterable):
+        if data is not None and not _is_iterable(data):
             raise TypeError(f"Argument data should be iterable, got {type(data).__name__}")
         if max_epochs is not None and max_iters is not None:
             raise ValueError(
