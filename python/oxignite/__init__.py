@@ -15,7 +15,7 @@ from oxignite.engine import Engine, Events, State
 
 __all__ = ["Engine", "Events", "State", "__version__"]
 
-_SUBMODULES = ("handlers", "metrics", "distributed", "engine", "exceptions", "utils")
+_SUBMODULES = ("handlers", "metrics", "distributed", "engine", "exceptions", "examples")
 
 
 def __getattr__(name: str) -> Any:
