@@ -58,14 +58,20 @@ def build_no_handlers(mod: ModuleType) -> Runner:
     return engine_runner(mod.Engine(process), [0])
 
 
-def bare_no_handlers() -> Runner:
+def bare_loop(step: Callable[[Any, Any], Any]) -> Runner:
+    """``step`` called on every batch, as a bare Python loop; no handlers."""
+
     def run(units: int) -> tuple[int, int]:
         for _ in range(units):
             for batch in DATA:
-                process(None, batch)
+                step(None, batch)
         return 0, units * len(DATA)
 
     return run
+
+
+def bare_no_handlers() -> Runner:
+    return bare_loop(process)
 
 
 # 2. 10 handlers on ITERATION_COMPLETED(every=100).
@@ -291,15 +297,7 @@ def build_torch(mod: ModuleType) -> Runner:
 
 
 def bare_torch() -> Runner:
-    step = training_step()
-
-    def run(units: int) -> tuple[int, int]:
-        for _ in range(units):
-            for batch in DATA:
-                step(None, batch)
-        return 0, units * len(DATA)
-
-    return run
+    return bare_loop(training_step())
 
 
 # 8. Engine construction + run() for a 1-iteration run.
