@@ -4,9 +4,11 @@
 
 Runs every scenario on the three, interleaved, in one process; prints a markdown table of the
 median time per iteration (per construction + 1-iteration run for scenario 8), the overhead
-over bare Python, and the targets. Exits non-zero if the engines' handler call counts differ
-from each other or from the bare loop. ``OXIGNITE_BENCH_QUICK=1`` runs a smoke version (one
-repeat, about one epoch per scenario) for CI; nothing here asserts on timings.
+over bare Python, and the targets. Then the real-loop rows of ``handlers.py`` (built-in
+handlers, hand-written loop vs ignite vs oxignite; ``--skip-handlers`` leaves them out).
+Exits non-zero if the engines' handler call counts differ from each other or from the bare
+loop, or if the real loops observe different values. ``OXIGNITE_BENCH_QUICK=1`` runs a smoke
+version (one repeat, about one epoch per scenario) for CI; nothing here asserts on timings.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import importlib.util
 import os
 import platform
 import statistics
@@ -113,6 +116,35 @@ def machine() -> str:
     )
 
 
+def load_handlers_bench():
+    """``handlers.py`` of this folder, under a name no test package can shadow."""
+    name = "oxignite_bench_handlers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().with_name("handlers.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it executes
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def handler_tables(repeat: int, clock_name: str) -> list:
+    """Print the real-loop tables of ``handlers.py``; return what the loops saw differently."""
+    bench = load_handlers_bench()
+    clock = bench.CLOCKS[clock_name]
+    iters, epochs = (100, 1) if QUICK else (1000, 3)
+    print(
+        f"\nReal training loops (benches/handlers.py): {iters} iterations x {epochs} epochs, "
+        "median µs per iteration\n"
+    )
+    _, problems = bench.handler_rows(iters, epochs, repeat, clock)  # prints its rows
+    print()
+    rows, more = bench.metric_rows(50 if QUICK else 400, repeat, clock)
+    print("\n".join(rows))
+    return problems + more
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=300 if QUICK else 100_000)
@@ -123,9 +155,19 @@ def main() -> int:
         default="wall",
         help="wall: perf_counter; cpu: this thread's CPU time, steadier on a busy machine",
     )
+    parser.add_argument(
+        "--skip-handlers", action="store_true", help="leave out the real-loop rows (handlers.py)"
+    )
     args = parser.parse_args()
 
     print(machine())
+    if QUICK:
+        print(
+            "\nSMOKE RUN (OXIGNITE_BENCH_QUICK=1): one short repeat, to check that every scenario"
+            " runs and that the engines do the same work. Its timings are not measurements"
+            " (no spread can be computed from one repeat; the machine may be busy): for figures,"
+            " run `python benches/compare.py --repeat 7` on a quiet machine."
+        )
     print(
         f"\n--iters {args.iters} --repeat {args.repeat} --clock {args.clock}"
         f"{' (quick)' if QUICK else ''}; "
@@ -152,12 +194,15 @@ def main() -> int:
         if not match:
             mismatches.append(f"{scenario.title}: {c}")
         calls = f"yes ({next(iter(c['bare']))[0]:,})" if match else "**NO**"
+        spread = "n/a (1 repeat)" if args.repeat < 2 else f"{t['spread']:.0%}"
         print(
             f"| {scenario.title} | {bare:,.1f} | {ig:,.1f} | {ox:,.1f} | {ig - bare:,.1f} "
-            f"| {ox - bare:,.1f} | {ratio} | {t['spread']:.0%} | {calls} | {target(scenario.key, results)} |"
+            f"| {ox - bare:,.1f} | {ratio} | {spread} | {calls} | {target(scenario.key, results)} |"
         )
+    if not args.skip_handlers:
+        mismatches += handler_tables(args.repeat, args.clock)
     for line in mismatches:
-        print(f"\nhandler calls / iterations differ: {line}", file=sys.stderr)
+        print(f"\nhandler calls / iterations / values differ: {line}", file=sys.stderr)
     return 1 if mismatches else 0
 
 

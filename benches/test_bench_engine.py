@@ -37,3 +37,13 @@ def test_handler_calls_match(scenario):
     counts = [runner(scenario, engine)(units) for engine in ("bare", "ignite", "oxignite")]
     assert counts[0] == counts[1] == counts[2]
     assert counts[0][1] == units * scenario.iters_per_unit
+
+
+def test_profiler_bench_runs():
+    """benches/profiler.py in miniature: every configuration makes the same handler calls
+    (measure() asserts it) and gives a time; no assertion on the times themselves."""
+    import profiler
+
+    result = profiler.measure(iters=50, repeat=1, handlers=3)
+    assert {profile for _, profile in result} == set(profiler.PROFILERS)
+    assert all(ns > 0 for ns in result.values())

@@ -15,7 +15,16 @@ from oxignite.engine import Engine, Events, State
 
 __all__ = ["Engine", "Events", "State", "__version__"]
 
-_SUBMODULES = ("handlers", "metrics", "distributed", "engine", "exceptions", "examples")
+_SUBMODULES = (
+    "handlers",
+    "metrics",
+    "distributed",
+    "engine",
+    "exceptions",
+    "examples",
+    "utils",
+    "contrib",
+)
 
 
 def __getattr__(name: str) -> Any:

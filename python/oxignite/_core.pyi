@@ -3,15 +3,28 @@
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from typing_extensions import Self
+from typing_extensions import Self, TypeAlias
 
 __version__: str
 
 #: (name, value, State attribute counted by filters or None), indexed by event id.
 BUILTIN_EVENTS: list[tuple[str, str, str | None]]
+#: Names of the span kinds, indexed by the ``kind`` of ``EngineCore.profile_spans()`` rows.
+SPAN_KINDS: tuple[str, str, str, str]
+
+def monotonic_ns() -> int:
+    """Nanoseconds on the clock of profiling spans (monotonic, shared by all engines)."""
+
+#: A span row: (kind, event id, handler id, epoch, iteration, start_ns, end_ns).
+SpanRow: TypeAlias = tuple[int, int, int, int, int, int, int]
+#: Aggregates in ns: (count, total, min, min_index, max, max_index, mean, std or None).
+StatsRow: TypeAlias = tuple[int, int, int, int, int, int, float, float | None]
 
 class EventFilter:
-    """A native every/once/before/after filter; ``filter(engine, count) -> bool``."""
+    """A native every/once/before/after filter; ``filter(engine, count) -> bool``.
+
+    Arguments are ints of any size (values beyond 128 bits saturate, which keeps every answer
+    exact); a count beyond 128 bits is refused with a ValueError naming ``event``."""
 
     def __init__(
         self,
@@ -24,7 +37,10 @@ class EventFilter:
     def __call__(self, engine: Any, event: int) -> bool: ...
 
 class NativeState:
-    """Run counters and values as native fields; subclassed by oxignite.engine.State."""
+    """Run counters and values as native fields; subclassed by oxignite.engine.State.
+
+    The counters are 64-bit: assigning an int outside [-2**63, 2**63) raises ValueError
+    naming the counter."""
 
     iteration: int
     epoch: int
@@ -55,6 +71,14 @@ class EngineCore:
     def is_suspended(self) -> bool: ...
     @property
     def has_data_iter(self) -> bool: ...
+    @property
+    def data_iter(self) -> Any: ...
+    @property
+    def profiling(self) -> bool: ...
+    def profile_start(self, capacity: int = 65536, reset: bool = True) -> None: ...
+    def profile_stop(self) -> None: ...
+    def profile_spans(self) -> list[SpanRow]: ...
+    def profile_stats(self) -> dict[str, Any]: ...
     def __init__(self) -> None: ...
     def register_event(self, counter: str | None = None) -> int: ...
     def set_event_counter(self, event: int, counter: str | None) -> None: ...
@@ -76,6 +100,12 @@ class EngineCore:
     def handlers(
         self, event: int
     ) -> list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]: ...
+    def handler_rows(
+        self, event: int
+    ) -> list[
+        tuple[int, Callable[..., Any], tuple[Any, ...], dict[str, Any], bool, bool, Any]
+    ]: ...
+    def set_event_handlers(self, event: int, items: list[int | Callable[..., Any]]) -> list[int]: ...
     def clear_handlers(self) -> None: ...
     def fire(
         self,
@@ -85,6 +115,16 @@ class EngineCore:
         args: tuple[Any, ...] | None = None,
         kwargs: dict[str, Any] | None = None,
     ) -> None: ...
-    def run(self, engine: Any, state: NativeState, process_function: Callable[[Any, Any], Any]) -> None: ...
+    def run(
+        self,
+        engine: Any,
+        state: NativeState,
+        process_function: Callable[[Any, Any], Any],
+        fire_hook: Callable[..., Any] | None = None,
+        event_objects: list[Any] | None = None,
+        setup_hook: Callable[[], Any] | None = None,
+        epoch_done_hook: Callable[[], Any] | None = None,
+        log_error: Callable[[str], Any] | None = None,
+    ) -> None: ...
     def reset_run(self) -> None: ...
     def set_data_iter(self, iterator: Iterable[Any] | None) -> None: ...

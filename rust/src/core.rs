@@ -18,12 +18,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::dispatch::{dispatch, Counter, EventArgs, Handler, HandlerFilter};
+use crate::dispatch::{
+    dispatch, dispatch_timed, Counter, EventArgs, Handler, HandlerFilter, Timing,
+};
 use crate::events::BUILTIN_EVENTS;
 use crate::filters::EventFilter;
 use crate::run_loop::{DataIter, Frame, ResumePoint};
 use crate::state::NativeState;
 use crate::table::{HandlerTable, Snapshot};
+use crate::timing::{now_ns, Profile, Span, Stats, DEFAULT_CAPACITY, KIND_EVENT};
 
 pub const NO_EVENT: u32 = u32::MAX;
 
@@ -46,6 +49,8 @@ pub struct RunSlot {
     pub init_iter: Option<i64>,
     pub resume: Option<ResumePoint>,
     pub epoch_hook: Option<Py<PyAny>>,
+    /// The iterator the running (or suspended) loop is reading, for `_dataloader_iter`.
+    pub current: Option<Py<PyAny>>,
 }
 
 #[pyclass(module = "oxignite._core", frozen, name = "EngineCore")]
@@ -62,6 +67,9 @@ pub struct EngineCore {
     pub(crate) run_slot: Mutex<RunSlot>,
     /// Bumped when the data iterator is replaced (`set_data`), possibly during a run.
     pub(crate) data_generation: AtomicU64,
+    /// Whether spans are recorded (`timing.rs`); the only cost when off is reading it.
+    pub(crate) profiling: AtomicBool,
+    pub(crate) profile: Mutex<Profile>,
 }
 
 /// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent because
@@ -90,12 +98,108 @@ impl EngineCore {
     ) -> PyResult<()> {
         let handlers = self.snapshot(event)?.0;
         self.last_event.store(event as u32, Ordering::Relaxed);
-        if handlers.is_empty() {
-            return Ok(());
+        let timing = self.profiling.load(Ordering::Relaxed).then(|| {
+            let (epoch, iteration) = crate::state::counters(state);
+            Timing {
+                core: self,
+                event: event as u32,
+                epoch,
+                iteration,
+            }
+        });
+        let start = timing.map(|_| now_ns());
+        let result = if handlers.is_empty() {
+            Ok(())
+        } else {
+            // Copy the counter out so no lock is held while handlers run.
+            let counter = lock(&self.tables).counters[event].clone_ref(engine.py());
+            match timing {
+                Some(t) => dispatch_timed(engine, state, &handlers, &counter, args, t),
+                None => dispatch(engine, state, &handlers, &counter, args).map(drop),
+            }
+        };
+        if let (Some(t), Some(start)) = (timing, start) {
+            self.record_event(t, start);
         }
-        // Copy the counter out so no lock is held while handlers run.
-        let counter = lock(&self.tables).counters[event].clone_ref(engine.py());
-        dispatch(engine, state, &handlers, &counter, args)
+        result
+    }
+
+    /// Records a span (profiling is on).
+    pub(crate) fn record(&self, span: Span) {
+        lock(&self.profile).record(span);
+    }
+
+    /// Records spans under one lock.
+    pub(crate) fn record_all(&self, spans: &[Span]) {
+        if spans.is_empty() {
+            return;
+        }
+        let mut profile = lock(&self.profile);
+        for span in spans {
+            profile.record(*span);
+        }
+    }
+
+    /// Records the firing described by `t`, which started at `start`.
+    pub(crate) fn record_event(&self, t: Timing<'_>, start: u64) {
+        self.record(Span {
+            kind: KIND_EVENT,
+            event: t.event,
+            handler: 0,
+            epoch: t.epoch,
+            iteration: t.iteration,
+            start,
+            end: now_ns(),
+        });
+    }
+
+    /// A handler for `event`, checked but not yet registered.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_handler(
+        &self,
+        event: usize,
+        func: Bound<'_, PyAny>,
+        pass_engine: bool,
+        with_event_args: bool,
+        args: Option<Bound<'_, PyTuple>>,
+        kwargs: Option<Bound<'_, PyDict>>,
+        filter: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Handler> {
+        if !func.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "handler must be callable, got {}",
+                func.get_type().name()?
+            )));
+        }
+        let native = match &filter {
+            None => None,
+            Some(f) => match f.cast::<EventFilter>() {
+                Ok(native) => Some(HandlerFilter::Native(native.get().filter.clone())),
+                Err(_) if f.is_callable() => Some(HandlerFilter::Custom(f.clone().unbind())),
+                Err(_) => {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(
+                        "filter must be an EventFilter or a callable(engine, event) -> bool",
+                    ))
+                }
+            },
+        };
+        let (_, has_counter) = self.snapshot(event)?;
+        if native.is_some() && !has_counter {
+            return Err(PyValueError::new_err(
+                "this event has no counter in State, so it cannot take a filter",
+            ));
+        }
+        Ok(Handler {
+            id: self.next_handler_id.fetch_add(1, Ordering::Relaxed),
+            func: func.unbind(),
+            pass_engine,
+            with_event_args,
+            args: args.filter(|a| !a.is_empty()).map(Bound::unbind),
+            kwargs: kwargs.filter(|k| !k.is_empty()).map(Bound::unbind),
+            filter: native,
+            filter_obj: filter.map(Bound::unbind),
+            alive: AtomicBool::new(true),
+        })
     }
 
     pub(crate) fn bump(&self) {
@@ -123,6 +227,8 @@ impl EngineCore {
             running: AtomicBool::new(false),
             run_slot: Mutex::new(RunSlot::default()),
             data_generation: AtomicU64::new(0),
+            profiling: AtomicBool::new(false),
+            profile: Mutex::new(Profile::default()),
         }
     }
 
@@ -174,45 +280,90 @@ impl EngineCore {
         kwargs: Option<Bound<'_, PyDict>>,
         filter: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
-        if !func.is_callable() {
-            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                "handler must be callable, got {}",
-                func.get_type().name()?
-            )));
-        }
-        let filter = match filter {
-            None => None,
-            Some(f) => match f.cast::<EventFilter>() {
-                Ok(native) => Some(HandlerFilter::Native(native.get().filter.clone())),
-                Err(_) if f.is_callable() => Some(HandlerFilter::Custom(f.unbind())),
-                Err(_) => {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(
-                        "filter must be an EventFilter or a callable(engine, event) -> bool",
-                    ))
-                }
-            },
-        };
-        let (_, has_counter) = self.snapshot(event)?;
-        if filter.is_some() && !has_counter {
-            return Err(PyValueError::new_err(
-                "this event has no counter in State, so it cannot take a filter",
-            ));
-        }
-        let id = self.next_handler_id.fetch_add(1, Ordering::Relaxed);
-        let handler = Handler {
-            id,
-            func: func.unbind(),
+        let handler = self.new_handler(
+            event,
+            func,
             pass_engine,
             with_event_args,
-            args: args.filter(|a| !a.is_empty()).map(Bound::unbind),
-            kwargs: kwargs.filter(|k| !k.is_empty()).map(Bound::unbind),
+            args,
+            kwargs,
             filter,
-            alive: AtomicBool::new(true),
-        };
+        )?;
+        let id = handler.id;
         let old = lock(&self.tables).handlers.push(event, Arc::new(handler));
         self.bump();
         drop(old);
         Ok(id)
+    }
+
+    /// Rebuilds the handler list of `event` from `items`, each the id of one of its current
+    /// handlers (kept as is) or a callable, registered as a new handler that takes the
+    /// event's arguments and no engine (ignite's raw `(handler, args, kwargs)` rows, wrapped
+    /// by the facade). Handlers left out are removed. Returns the ids, in order.
+    fn set_event_handlers(&self, event: usize, items: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
+        let (current, _) = self.snapshot(event)?;
+        let mut handlers = Vec::with_capacity(items.len());
+        for item in items {
+            if let Ok(id) = item.extract::<u64>() {
+                let found = current.iter().find(|h| h.id == id).ok_or_else(|| {
+                    PyValueError::new_err(format!("no handler with id {id} on event {event}"))
+                })?;
+                handlers.push(Arc::clone(found));
+            } else {
+                let h = self.new_handler(event, item, false, true, None, None, None)?;
+                handlers.push(Arc::new(h));
+            }
+        }
+        let ids: Vec<u64> = handlers.iter().map(|h| h.id).collect();
+        let old = {
+            let mut tables = lock(&self.tables);
+            if !Arc::ptr_eq(&tables.handlers.snapshot(event), &current) {
+                return Err(PyRuntimeError::new_err(
+                    "the handlers changed while their list was being rebuilt",
+                ));
+            }
+            tables.handlers.replace(event, handlers)
+        };
+        for h in old.iter().filter(|h| !ids.contains(&h.id)) {
+            h.alive.store(false, Ordering::Relaxed);
+        }
+        self.bump();
+        drop((old, current));
+        Ok(ids)
+    }
+
+    /// `[(id, func, args, kwargs, pass_engine, with_event_args, filter), ...]` of an event,
+    /// for the facade's live `_event_handlers` view.
+    fn handler_rows<'py>(&self, py: Python<'py>, event: usize) -> PyResult<Bound<'py, PyList>> {
+        let (snapshot, _) = self.snapshot(event)?;
+        let rows = snapshot
+            .iter()
+            .map(|h| {
+                let args = match &h.args {
+                    Some(a) => a.bind(py).clone(),
+                    None => PyTuple::empty(py),
+                };
+                let kwargs = match &h.kwargs {
+                    Some(k) => k.bind(py).clone(),
+                    None => PyDict::new(py),
+                };
+                let filter = match &h.filter_obj {
+                    Some(f) => f.bind(py).clone(),
+                    None => py.None().into_bound(py),
+                };
+                (
+                    h.id,
+                    h.func.bind(py).clone(),
+                    args,
+                    kwargs,
+                    h.pass_engine,
+                    h.with_event_args,
+                    filter,
+                )
+                    .into_pyobject(py)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, rows)
     }
 
     /// Removes the handlers of `event` equal to `func` (Python `==`, as ignite compares
@@ -333,18 +484,38 @@ impl EngineCore {
 
     /// Runs (or resumes) the loop. Returns when the run completes, terminates, is
     /// interrupted (then `is_suspended` is true) or raises.
+    ///
+    /// Hooks, for engine subclasses that override ignite's private methods (None keeps the
+    /// native path): `fire_hook(event, *args, **kwargs)` replaces every firing (events are
+    /// looked up by id in `event_objects`); `setup_hook()` replaces the start of a pass over
+    /// the data (ignite's `_setup_engine`), which sets the iterator with `set_data_iter`;
+    /// `epoch_done_hook()` is called after each completed epoch (for its log line), and
+    /// `log_error(message)` with ignite's message for an exception that ends an epoch or run.
+    #[pyo3(signature = (engine, state, process_function, fire_hook=None, event_objects=None, setup_hook=None, epoch_done_hook=None, log_error=None))]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn run(
         &self,
         engine: &Bound<'_, PyAny>,
         state: &Bound<'_, NativeState>,
         process_function: &Bound<'_, PyAny>,
+        fire_hook: Option<Bound<'_, PyAny>>,
+        event_objects: Option<Bound<'_, PyList>>,
+        setup_hook: Option<Bound<'_, PyAny>>,
+        epoch_done_hook: Option<Bound<'_, PyAny>>,
+        log_error: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         if self.running.swap(true, Ordering::AcqRel) {
             return Err(PyRuntimeError::new_err(
                 "Engine.run() was called while this engine is already running",
             ));
         }
-        let result = crate::run_loop::run(self, engine, state, process_function);
+        let hooks = crate::run_loop::Hooks {
+            fire: fire_hook.zip(event_objects),
+            setup: setup_hook,
+            epoch_done: epoch_done_hook,
+            log_error,
+        };
+        let result = crate::run_loop::run(self, engine, state, process_function, hooks);
         self.running.store(false, Ordering::Release);
         result
     }
@@ -377,6 +548,16 @@ impl EngineCore {
         self.data_generation.fetch_add(1, Ordering::Release);
         drop(old);
         Ok(())
+    }
+
+    /// The data iterator of the current (or suspended) run, if it is a Python iterator.
+    #[getter]
+    fn data_iter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let slot = lock(&self.run_slot);
+        match &slot.data {
+            Some(DataIter::Py(it)) => Some(it.clone_ref(py).into_any()),
+            _ => slot.current.as_ref().map(|c| c.clone_ref(py)),
+        }
     }
 
     #[getter]
@@ -450,6 +631,111 @@ impl EngineCore {
             .store(value.unwrap_or(NO_EVENT), Ordering::Relaxed);
     }
 
+    /// Starts recording spans, keeping at most `capacity` raw spans (aggregates are kept
+    /// for all). `reset` forgets what was recorded before.
+    #[pyo3(signature = (capacity=DEFAULT_CAPACITY, reset=true))]
+    fn profile_start(&self, capacity: usize, reset: bool) {
+        let old = {
+            let mut profile = lock(&self.profile);
+            if reset {
+                Some(std::mem::replace(&mut *profile, Profile::new(capacity)))
+            } else {
+                profile.capacity = capacity;
+                while profile.spans.len() > capacity {
+                    profile.spans.pop_front();
+                    profile.dropped += 1;
+                }
+                None
+            }
+        };
+        drop(old);
+        self.profiling.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops recording; what was recorded stays readable.
+    fn profile_stop(&self) {
+        self.profiling.store(false, Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn profiling(&self) -> bool {
+        self.profiling.load(Ordering::Relaxed)
+    }
+
+    /// Raw spans, oldest first: `(kind, event, handler, epoch, iteration, start_ns, end_ns)`,
+    /// `kind` indexing `SPAN_KINDS`.
+    fn profile_spans<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        // Copied out first: building Python objects may run Python code (GC, finalizers).
+        let spans: Vec<Span> = lock(&self.profile).spans.iter().copied().collect();
+        let rows = spans
+            .iter()
+            .map(|s| {
+                (
+                    s.kind,
+                    s.event,
+                    s.handler,
+                    s.epoch,
+                    s.iteration,
+                    s.start,
+                    s.end,
+                )
+                    .into_pyobject(py)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, rows)
+    }
+
+    /// Aggregates: `{"events": {id: stats}, "handlers": {id: (event, stats)}, "process":
+    /// stats, "fetch": stats, "dropped": n, "capacity": n}`, where stats is `(count, total,
+    /// min, min_index, max, max_index, mean, std)` in nanoseconds (std: sample, None below
+    /// two calls).
+    fn profile_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (events, handlers, process, fetch, dropped, capacity) = {
+            let p = lock(&self.profile);
+            let handlers: Vec<(u64, u32, Stats)> = p
+                .handlers
+                .iter()
+                .map(|(id, (e, s))| (*id, *e, *s))
+                .collect();
+            (
+                p.events.clone(),
+                handlers,
+                p.process,
+                p.fetch,
+                p.dropped,
+                p.capacity,
+            )
+        };
+        let stats = |s: &Stats| {
+            (
+                s.count,
+                s.total,
+                s.min,
+                s.min_index,
+                s.max,
+                s.max_index,
+                s.mean(),
+                s.std(),
+            )
+        };
+        let out = PyDict::new(py);
+        let by_event = PyDict::new(py);
+        for (id, s) in events.iter().enumerate().filter(|(_, s)| s.count > 0) {
+            by_event.set_item(id, stats(s))?;
+        }
+        let by_handler = PyDict::new(py);
+        for (id, event, s) in &handlers {
+            by_handler.set_item(id, (event, stats(s)))?;
+        }
+        out.set_item("events", by_event)?;
+        out.set_item("handlers", by_handler)?;
+        out.set_item("process", stats(&process))?;
+        out.set_item("fetch", stats(&fetch))?;
+        out.set_item("dropped", dropped)?;
+        out.set_item("capacity", capacity)?;
+        Ok(out)
+    }
+
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // try_lock: the collector may run while we hold a lock (e.g. during an allocation);
         // skipping one pass then is harmless, blocking would deadlock.
@@ -464,6 +750,9 @@ impl EngineCore {
             }
             if let Some(hook) = &slot.epoch_hook {
                 visit.call(hook)?;
+            }
+            if let Some(current) = &slot.current {
+                visit.call(current)?;
             }
         }
         Ok(())

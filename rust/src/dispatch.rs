@@ -11,8 +11,19 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::core::EngineCore;
 use crate::filters::NativeFilter;
 use crate::state::NativeState;
+use crate::timing::{now_ns, Span, KIND_HANDLER};
+
+/// Where handler calls are recorded while profiling: the engine's core and the firing.
+#[derive(Clone, Copy)]
+pub struct Timing<'a> {
+    pub core: &'a EngineCore,
+    pub event: u32,
+    pub epoch: i64,
+    pub iteration: i64,
+}
 
 /// Which state counter an event's filters are evaluated against.
 pub enum Counter {
@@ -43,11 +54,17 @@ impl Counter {
         }
     }
 
-    pub fn read(&self, state: &Bound<'_, NativeState>) -> PyResult<i64> {
+    /// The counter's value. A custom attribute may hold any Python int; one beyond 128 bits
+    /// is refused with a ValueError naming it.
+    pub fn read(&self, state: &Bound<'_, NativeState>) -> PyResult<i128> {
         match self {
-            Counter::Iteration => Ok(state.borrow().iteration),
-            Counter::Epoch => Ok(state.borrow().epoch),
-            Counter::Attr(name) => state.as_any().getattr(name.bind(state.py()))?.extract(),
+            Counter::Iteration => Ok(state.borrow().iteration.into()),
+            Counter::Epoch => Ok(state.borrow().epoch.into()),
+            Counter::Attr(name) => {
+                let name = name.bind(state.py());
+                let value = state.as_any().getattr(name)?;
+                crate::filters::count_i128(&format!("state.{name}"), &value)
+            }
             Counter::Unfiltered => Err(pyo3::exceptions::PyRuntimeError::new_err(
                 "internal error: a filtered handler on an event without a counter",
             )),
@@ -71,6 +88,8 @@ pub struct Handler {
     pub args: Option<Py<PyTuple>>,
     pub kwargs: Option<Py<PyDict>>,
     pub filter: Option<HandlerFilter>,
+    /// The filter object as given (an EventFilter or a callable), for `handler_rows`.
+    pub filter_obj: Option<Py<PyAny>>,
     pub alive: AtomicBool,
 }
 
@@ -93,6 +112,9 @@ impl Handler {
         if let Some(HandlerFilter::Custom(f)) = &self.filter {
             visit.call(f)?;
         }
+        if let Some(f) = &self.filter_obj {
+            visit.call(f)?;
+        }
         Ok(())
     }
 
@@ -103,7 +125,7 @@ impl Handler {
         engine: &Bound<'_, PyAny>,
         state: &Bound<'_, NativeState>,
         counter: &Counter,
-        count: &mut Option<i64>,
+        count: &mut Option<i128>,
     ) -> PyResult<bool> {
         let Some(filter) = &self.filter else {
             return Ok(true);
@@ -120,7 +142,11 @@ impl Handler {
             HandlerFilter::Native(filter) => Ok(filter.fires(n)),
             HandlerFilter::Custom(filter) => {
                 *count = None;
-                filter.bind(engine.py()).call1((engine, n))?.is_truthy()
+                // An i64 converts to a Python int far faster than an i128.
+                match i64::try_from(n) {
+                    Ok(n) => filter.bind(engine.py()).call1((engine, n))?.is_truthy(),
+                    Err(_) => call_filter_wide(filter, engine, n),
+                }
             }
         }
     }
@@ -188,22 +214,82 @@ pub fn quiet_window(handlers: &[std::sync::Arc<Handler>], count: i64) -> Option<
 
 /// Calls, in order, the handlers of `handlers` that are still registered and whose filter
 /// passes. Stops at the first exception and returns it.
+/// A custom filter called with a count beyond 64 bits (a custom counter set that high).
+#[cold]
+#[inline(never)]
+fn call_filter_wide(filter: &Py<PyAny>, engine: &Bound<'_, PyAny>, n: i128) -> PyResult<bool> {
+    filter.bind(engine.py()).call1((engine, n))?.is_truthy()
+}
+
+/// Records a handler call that ended now and started at `mark` (profiling is on); the next
+/// call starts where this one ended, so each call costs one clock read.
+#[cold]
+#[inline(never)]
+fn note_call(spans: &mut Vec<Span>, mark: &mut u64, t: &Timing<'_>, handler: u64) {
+    let end = now_ns();
+    spans.push(Span {
+        kind: KIND_HANDLER,
+        event: t.event,
+        handler,
+        epoch: t.epoch,
+        iteration: t.iteration,
+        start: *mark,
+        end,
+    });
+    *mark = end;
+}
+
+/// Calls, in order, the handlers of `handlers` that are still registered and whose filter
+/// passes. Stops at the first exception and returns it; else returns how many were called.
 pub fn dispatch(
     engine: &Bound<'_, PyAny>,
     state: &Bound<'_, NativeState>,
     handlers: &[std::sync::Arc<Handler>],
     counter: &Counter,
     event: EventArgs<'_, '_>,
-) -> PyResult<()> {
+) -> PyResult<usize> {
     let mut count = None;
+    let mut calls = 0;
     for handler in handlers {
         if !handler.alive.load(Ordering::Relaxed) {
             continue;
         }
         if handler.passes(engine, state, counter, &mut count)? {
             count = None;
+            calls += 1;
             handler.call(engine, event)?;
         }
     }
-    Ok(())
+    Ok(calls)
+}
+
+/// `dispatch` while profiling: each call becomes a span, recorded under one lock for the
+/// whole firing. It goes through `dispatch` one handler at a time, so the untimed loop stays
+/// the only copy of the calling code (and keeps its inlining).
+#[cold]
+#[inline(never)]
+pub fn dispatch_timed(
+    engine: &Bound<'_, PyAny>,
+    state: &Bound<'_, NativeState>,
+    handlers: &[std::sync::Arc<Handler>],
+    counter: &Counter,
+    event: EventArgs<'_, '_>,
+    t: Timing<'_>,
+) -> PyResult<()> {
+    let mut spans = Vec::with_capacity(handlers.len());
+    let mut mark = now_ns();
+    let mut result = Ok(());
+    for handler in handlers {
+        match dispatch(engine, state, std::slice::from_ref(handler), counter, event) {
+            Ok(0) => {}
+            Ok(_) => note_call(&mut spans, &mut mark, &t, handler.id),
+            Err(err) => {
+                note_call(&mut spans, &mut mark, &t, handler.id);
+                result = Err(err);
+                break;
+            }
+        }
+    }
+    t.core.record_all(&spans);
+    result
 }

@@ -10,6 +10,13 @@ mod filters;
 mod run_loop;
 mod state;
 mod table;
+mod timing;
+
+/// Nanoseconds on the clock the core's profiling spans use (monotonic, shared by engines).
+#[pyfunction]
+fn monotonic_ns() -> u64 {
+    timing::now_ns()
+}
 
 #[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -17,6 +24,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::NativeState>()?;
     m.add_class::<filters::EventFilter>()?;
     m.add("BUILTIN_EVENTS", events::BUILTIN_EVENTS.to_vec())?;
+    m.add("SPAN_KINDS", ("event", "handler", "process", "fetch"))?;
+    m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -17,10 +17,13 @@ use pyo3::types::{PyDict, PyIterator};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::core::{lock, EngineCore, FLAG_OFF, FLAG_ON, FLAG_SKIP};
-use crate::dispatch::{dispatch, quiet_window, Counter, EventArgs, Handler};
+use crate::dispatch::{
+    dispatch, dispatch_timed, quiet_window, Counter, EventArgs, Handler, Timing,
+};
 use crate::events::*;
 use crate::state::{NativeState, COMPLETED_TIME, EPOCH_COMPLETED_TIME};
 use crate::table::Snapshot;
+use crate::timing::{now_ns, Span, KIND_FETCH, KIND_PROCESS};
 
 /// Where the data comes from: a Python iterator, or `epoch_length` Nones when the engine
 /// runs without data.
@@ -34,6 +37,7 @@ impl DataIter {
         Ok(DataIter::Py(iterable.try_iter()?.unbind()))
     }
 
+    #[inline]
     fn next<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match self {
             DataIter::Py(iter) => iter.bind(py).clone().next().transpose(),
@@ -66,6 +70,9 @@ enum Phase {
     Restart,
     EpochTerminating,
     EpochEnd,
+    /// After EPOCH_COMPLETED and its terminate/interrupt check: ignite logs the epoch here
+    /// (after a resume, when the run was interrupted at the end of the epoch).
+    EpochDone,
     Terminating,
     Finish,
 }
@@ -133,8 +140,22 @@ enum Control {
     TerminateEpoch,
 }
 
+/// Python overrides of ignite's private methods, honoured by the loop (see `EngineCore.run`).
+#[derive(Default)]
+pub struct Hooks<'py> {
+    pub fire: Option<(Bound<'py, PyAny>, Bound<'py, pyo3::types::PyList>)>,
+    pub setup: Option<Bound<'py, PyAny>>,
+    /// Called once per completed epoch (ignite's "Epoch[n] Complete" log line); None when
+    /// the logger is not enabled for INFO.
+    pub epoch_done: Option<Bound<'py, PyAny>>,
+    /// The engine logger's `error` (ignite logs an exception that ends an epoch or the
+    /// run); None when the logger is not enabled for ERROR.
+    pub log_error: Option<Bound<'py, PyAny>>,
+}
+
 struct RunLoop<'a, 'py> {
     core: &'a EngineCore,
+    hooks: Hooks<'py>,
     engine: &'a Bound<'py, PyAny>,
     state: &'a Bound<'py, NativeState>,
     process: &'a Bound<'py, PyAny>,
@@ -152,11 +173,12 @@ struct RunLoop<'a, 'py> {
     epoch_mark: Instant,
 }
 
-pub fn run(
+pub fn run<'py>(
     core: &EngineCore,
-    engine: &Bound<'_, PyAny>,
-    state: &Bound<'_, NativeState>,
-    process: &Bound<'_, PyAny>,
+    engine: &Bound<'py, PyAny>,
+    state: &Bound<'py, NativeState>,
+    process: &Bound<'py, PyAny>,
+    hooks: Hooks<'py>,
 ) -> PyResult<()> {
     let py = engine.py();
     let (frame, data, resume) = {
@@ -188,6 +210,7 @@ pub fn run(
     let now = Instant::now();
     let mut rl = RunLoop {
         core,
+        hooks,
         engine,
         state,
         process,
@@ -220,13 +243,19 @@ pub fn run(
         Ok(Exit::Finished) => {
             // Like ignite, a finished run forgets its iterator, including one given to
             // set_data() by a handler after the loop last looked.
-            let replaced = lock(&core.run_slot).data.take();
-            drop((data, replaced));
+            let (replaced, current) = {
+                let mut slot = lock(&core.run_slot);
+                (slot.data.take(), slot.current.take())
+            };
+            drop((data, replaced, current));
             Ok(())
         }
         Err(err) => {
-            let replaced = lock(&core.run_slot).data.take();
-            drop((data, replaced));
+            let (replaced, current) = {
+                let mut slot = lock(&core.run_slot);
+                (slot.data.take(), slot.current.take())
+            };
+            drop((data, replaced, current));
             if rl.frame.in_epoch {
                 let s = state.borrow();
                 let pending = i64::from(rl.frame.iteration_pending);
@@ -239,6 +268,29 @@ pub fn run(
             Err(err)
         }
     }
+}
+
+#[cold]
+fn no_data_iterator() -> PyErr {
+    PyRuntimeError::new_err("internal error: the engine has no data iterator")
+}
+
+/// `counter += 1`, refusing to wrap past 2**63 - 1 (a counter set that high by hand).
+#[inline]
+fn bump(name: &str, counter: &mut i64) -> PyResult<()> {
+    match counter.checked_add(1) {
+        Some(next) => {
+            *counter = next;
+            Ok(())
+        }
+        None => Err(counter_overflow(name)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn counter_overflow(name: &str) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(format!("state.{name} cannot go beyond 2**63 - 1"))
 }
 
 impl<'py> RunLoop<'_, 'py> {
@@ -257,13 +309,18 @@ impl<'py> RunLoop<'_, 'py> {
             // ignite: an Exception inside the pass over the data, given to EXCEPTION_RAISED
             // handlers, ends the epoch; anything else ends the run. An exception raised by
             // those handlers themselves propagates as is.
+            let inner = phase.is_inner() && err.is_instance_of::<PyException>(self.py());
+            if inner {
+                self.log_error("Current run is terminating due to exception: ", &err)?;
+            }
             let handled = self.has_handlers(EXCEPTION_RAISED);
-            if handled && phase.is_inner() && err.is_instance_of::<PyException>(self.py()) {
+            if handled && inner {
                 self.fire_exception(err)?;
                 self.frame.phase = Phase::EpochEnd;
                 continue;
             }
             self.data = None;
+            self.log_error("Engine run is terminating due to exception: ", &err)?;
             if handled {
                 self.frame.in_epoch = false;
                 self.fire_exception(err)?;
@@ -271,6 +328,17 @@ impl<'py> RunLoop<'_, 'py> {
             }
             return Err(err);
         }
+    }
+
+    /// ignite's `logger.error(f"{prefix}{e}")` for an exception that ends the epoch or run.
+    #[cold]
+    #[inline(never)]
+    fn log_error(&self, prefix: &str, err: &PyErr) -> PyResult<()> {
+        if let Some(log) = &self.hooks.log_error {
+            let text = err.value(self.py()).str()?;
+            log.call1((format!("{prefix}{text}"),))?;
+        }
+        Ok(())
     }
 
     fn step(&mut self, phase: Phase) -> PyResult<Option<Exit>> {
@@ -286,7 +354,7 @@ impl<'py> RunLoop<'_, 'py> {
                 if stop {
                     return self.goto(Phase::Finish);
                 }
-                self.state.borrow_mut().epoch += 1;
+                bump("epoch", &mut self.state.borrow_mut().epoch)?;
                 self.frame.in_epoch = true;
                 self.frame.epoch_seconds = 0.0;
                 self.epoch_mark = Instant::now();
@@ -296,7 +364,11 @@ impl<'py> RunLoop<'_, 'py> {
             Phase::EpochSetup => {
                 self.sync_data();
                 if self.data.is_none() {
-                    self.setup_engine()?;
+                    if self.hooks.setup.is_some() {
+                        self.setup_through_hook()?;
+                    } else {
+                        self.setup_engine()?;
+                    }
                 }
                 self.frame.iter_counter = lock(&self.core.run_slot).init_iter.take().unwrap_or(0);
                 self.frame.should_exit = false;
@@ -320,14 +392,18 @@ impl<'py> RunLoop<'_, 'py> {
             Phase::CountBatch => {
                 self.frame.iter_counter += 1;
                 self.frame.should_exit = false;
-                self.state.borrow_mut().iteration += 1;
+                bump("iteration", &mut self.state.borrow_mut().iteration)?;
                 self.frame.iteration_pending = true;
                 self.fire(ITERATION_STARTED)?;
                 self.after_fire(Phase::Process, true)
             }
             Phase::Process => {
                 let batch = self.state.borrow().batch.clone_ref(py);
-                let output = self.process.call1((self.engine, batch))?;
+                let output = if self.core.profiling.load(Ordering::Relaxed) {
+                    self.process_timed(batch)?
+                } else {
+                    self.process.call1((self.engine, batch))?
+                };
                 self.state.borrow_mut().output = output.unbind();
                 self.frame.iteration_pending = false;
                 self.fire(ITERATION_COMPLETED)?;
@@ -384,7 +460,13 @@ impl<'py> RunLoop<'_, 'py> {
                 self.core
                     .should_terminate_single_epoch
                     .store(FLAG_OFF, Ordering::Relaxed);
-                self.after_fire(Phase::EpochLoop, false)
+                self.after_fire(Phase::EpochDone, false)
+            }
+            Phase::EpochDone => {
+                if let Some(hook) = &self.hooks.epoch_done {
+                    hook.call0()?;
+                }
+                self.goto(Phase::EpochLoop)
             }
             Phase::Terminating => {
                 self.fire(TERMINATE)?;
@@ -405,12 +487,12 @@ impl<'py> RunLoop<'_, 'py> {
     fn fetch(&mut self) -> PyResult<Option<Exit>> {
         let py = self.py();
         self.sync_data();
-        let item = match self.data.as_mut() {
-            Some(data) => data.next(py)?,
-            None => {
-                return Err(PyRuntimeError::new_err(
-                    "internal error: the engine has no data iterator",
-                ))
+        let item = if self.core.profiling.load(Ordering::Relaxed) {
+            self.fetch_timed()?
+        } else {
+            match self.data.as_mut() {
+                Some(data) => data.next(py)?,
+                None => return Err(no_data_iterator()),
             }
         };
         let has_loader = !self.state.borrow().dataloader.is_none(py);
@@ -435,7 +517,7 @@ impl<'py> RunLoop<'_, 'py> {
                 s.epoch_length = Some(len);
                 if let Some(max_iters) = s.max_iters {
                     if len > 0 {
-                        s.max_epochs = Some((max_iters + len - 1) / len);
+                        s.max_epochs = Some(max_iters / len + i64::from(max_iters % len != 0));
                     }
                 }
                 drop(s);
@@ -461,7 +543,7 @@ impl<'py> RunLoop<'_, 'py> {
                 return Ok(());
             }
             let total = match (s.epoch_length, s.max_epochs) {
-                (Some(len), Some(max)) => Some(len * max),
+                (Some(len), Some(max)) => len.checked_mul(max),
                 _ => s.max_iters,
             };
             format!(
@@ -516,6 +598,22 @@ impl<'py> RunLoop<'_, 'py> {
         Ok(Control::Go)
     }
 
+    /// An overridden `_setup_engine()` sets the iterator (and maybe `_init_iter`).
+    #[cold]
+    #[inline(never)]
+    fn setup_through_hook(&mut self) -> PyResult<()> {
+        if let Some(hook) = self.hooks.setup.clone() {
+            hook.call0()?;
+        }
+        self.sync_data();
+        if self.data.is_none() {
+            return Err(PyRuntimeError::new_err(
+                "Internal error, self._dataloader_iter is None. _setup_engine() must set it",
+            ));
+        }
+        Ok(())
+    }
+
     /// ignite's `_setup_engine`: a fresh iterator, and the position inside the epoch.
     fn setup_engine(&mut self) -> PyResult<()> {
         self.setup_data_iter()?;
@@ -557,8 +655,18 @@ impl<'py> RunLoop<'_, 'py> {
             DataIter::from_iterable(dataloader.bind(py))?
         };
         // This iterator supersedes any replacement made earlier through set_data.
-        let stale = lock(&self.core.run_slot).data.take();
-        drop(stale);
+        let current = match &fresh {
+            DataIter::Py(it) => Some(it.clone_ref(py).into_any()),
+            DataIter::Nones { .. } => None,
+        };
+        let (stale, old) = {
+            let mut slot = lock(&self.core.run_slot);
+            (
+                slot.data.take(),
+                std::mem::replace(&mut slot.current, current),
+            )
+        };
+        drop((stale, old));
         self.data_generation = self.core.data_generation.load(Ordering::Acquire);
         self.data = Some(fresh);
         Ok(())
@@ -567,11 +675,27 @@ impl<'py> RunLoop<'_, 'py> {
     /// Adopts an iterator given to `set_data` during the run.
     #[inline]
     fn sync_data(&mut self) {
-        let current = self.core.data_generation.load(Ordering::Acquire);
-        if current != self.data_generation {
-            self.data_generation = current;
-            self.data = lock(&self.core.run_slot).data.take();
+        let generation = self.core.data_generation.load(Ordering::Acquire);
+        if generation != self.data_generation {
+            self.sync_data_slow(generation);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sync_data_slow(&mut self, generation: u64) {
+        let py = self.py();
+        self.data_generation = generation;
+        let old = {
+            let mut slot = lock(&self.core.run_slot);
+            self.data = slot.data.take();
+            let current = match &self.data {
+                Some(DataIter::Py(it)) => Some(it.clone_ref(py).into_any()),
+                _ => None,
+            };
+            std::mem::replace(&mut slot.current, current)
+        };
+        drop(old);
     }
 
     fn has_handlers(&mut self, event: usize) -> bool {
@@ -612,9 +736,83 @@ impl<'py> RunLoop<'_, 'py> {
         self.fire_with(event, EventArgs::default())
     }
 
+    /// Records a process or fetch span that started at `start` (profiling is on).
+    fn record_since(&self, kind: u8, start: u64) {
+        let (epoch, iteration) = crate::state::counters(self.state);
+        self.core.record(Span {
+            kind,
+            event: u32::MAX,
+            handler: 0,
+            epoch,
+            iteration,
+            start,
+            end: now_ns(),
+        });
+    }
+
+    /// The process function's call, timed. Kept out of line so the untimed loop stays small.
+    #[cold]
+    #[inline(never)]
+    fn process_timed(&mut self, batch: Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let start = now_ns();
+        let result = self.process.call1((self.engine, batch));
+        self.record_since(KIND_PROCESS, start);
+        result
+    }
+
+    /// The data iterator's `next()`, timed.
+    #[cold]
+    #[inline(never)]
+    fn fetch_timed(&mut self) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let py = self.py();
+        let start = now_ns();
+        let result = match self.data.as_mut() {
+            Some(data) => data.next(py),
+            None => Err(no_data_iterator()),
+        };
+        self.record_since(KIND_FETCH, start);
+        result
+    }
+
+    /// `fire_with` while profiling: every firing and handler call is recorded, and the
+    /// quiet-window shortcut is not taken (its firings are recorded too).
+    #[cold]
+    #[inline(never)]
+    fn fire_timed(&mut self, event: usize, args: EventArgs<'_, 'py>) -> PyResult<()> {
+        let (epoch, iteration) = crate::state::counters(self.state);
+        let timing = Timing {
+            core: self.core,
+            event: event as u32,
+            epoch,
+            iteration,
+        };
+        let start = now_ns();
+        self.refresh_handlers();
+        let result = if self.handlers[event].is_empty() {
+            Ok(())
+        } else {
+            dispatch_timed(
+                self.engine,
+                self.state,
+                &self.handlers[event],
+                &self.counters[event],
+                args,
+                timing,
+            )
+        };
+        self.core.record_event(timing, start);
+        result
+    }
+
     #[inline]
     fn fire_with(&mut self, event: usize, args: EventArgs<'_, 'py>) -> PyResult<()> {
         self.core.last_event.store(event as u32, Ordering::Relaxed);
+        if self.hooks.fire.is_some() {
+            return self.fire_through_hook(event, args);
+        }
+        if self.core.profiling.load(Ordering::Relaxed) {
+            return self.fire_timed(event, args);
+        }
         self.refresh_handlers();
         if self.handlers[event].is_empty() {
             return Ok(());
@@ -645,6 +843,20 @@ impl<'py> RunLoop<'_, 'py> {
         )?;
         // Valid until the handler tables change (which resets `quiet`).
         self.quiet[event] = count.and_then(|c| quiet_window(handlers, c));
+        Ok(())
+    }
+
+    /// An overridden `_fire_event(event, *args, **kwargs)` does the firing.
+    #[cold]
+    #[inline(never)]
+    fn fire_through_hook(&mut self, event: usize, args: EventArgs<'_, 'py>) -> PyResult<()> {
+        let Some((hook, events)) = &self.hooks.fire else {
+            return Ok(());
+        };
+        let py = self.py();
+        let mut positional = vec![events.get_item(event)?];
+        positional.extend(args.positional.iter().cloned());
+        hook.call(pyo3::types::PyTuple::new(py, positional)?, args.keywords)?;
         Ok(())
     }
 
@@ -728,7 +940,8 @@ def pause(engine):
         state: &Bound<'_, NativeState>,
         f: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        core.get().run(core.as_any(), state, f)
+        core.get()
+            .run(core.as_any(), state, f, None, None, None, None, None)
     }
 
     fn add(
@@ -753,9 +966,7 @@ def pause(engine):
     }
 
     fn every_filter(every: u64) -> crate::filters::EventFilter {
-        crate::filters::EventFilter {
-            filter: crate::filters::NativeFilter::Every(every),
-        }
+        crate::filters::EventFilter::from_native(crate::filters::NativeFilter::Every(every.into()))
     }
 
     fn calls(module: &Bound<'_, PyModule>) -> usize {

@@ -4,21 +4,22 @@
 //! Python attribute lookups. Python's `oxignite.engine.State` subclasses this class, which
 //! gives it a `__dict__` for user attributes, its docstring and its `__repr__`.
 
+use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::{PyTraverseError, PyVisit};
 
 #[pyclass(module = "oxignite._core", subclass, name = "NativeState")]
 pub struct NativeState {
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub iteration: i64,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub epoch: i64,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub epoch_length: Option<i64>,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub max_epochs: Option<i64>,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub max_iters: Option<i64>,
     #[pyo3(get, set)]
     pub output: Py<PyAny>,
@@ -32,6 +33,35 @@ pub struct NativeState {
     pub seed: Py<PyAny>,
     #[pyo3(get, set)]
     pub times: Py<PyAny>,
+}
+
+/// A counter assigned from Python: an int in 64 bits. A bigger one is refused with a
+/// ValueError naming the attribute (not an OverflowError, and never wrapped).
+fn counter(name: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    value.extract::<i64>().map_err(|err| {
+        if err.is_instance_of::<PyOverflowError>(value.py()) {
+            PyValueError::new_err(format!(
+                "state.{name} should be an integer in [-2**63, 2**63), got {value}"
+            ))
+        } else {
+            err
+        }
+    })
+}
+
+fn optional_counter(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    counter(name, value).map(Some)
+}
+
+/// `(epoch, iteration)`, for profiling spans. Out of line so the run loop's hot code keeps
+/// its own (inlined) borrows.
+#[inline(never)]
+pub fn counters(state: &Bound<'_, NativeState>) -> (i64, i64) {
+    let s = state.borrow();
+    (s.epoch, s.iteration)
 }
 
 pub const EPOCH_COMPLETED_TIME: &str = "EPOCH_COMPLETED";
@@ -64,6 +94,36 @@ impl NativeState {
             seed: py.None(),
             times: times.into_any().unbind(),
         })
+    }
+
+    #[setter]
+    fn set_iteration(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.iteration = counter("iteration", value)?;
+        Ok(())
+    }
+
+    #[setter]
+    fn set_epoch(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.epoch = counter("epoch", value)?;
+        Ok(())
+    }
+
+    #[setter]
+    fn set_epoch_length(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.epoch_length = optional_counter("epoch_length", value)?;
+        Ok(())
+    }
+
+    #[setter]
+    fn set_max_epochs(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.max_epochs = optional_counter("max_epochs", value)?;
+        Ok(())
+    }
+
+    #[setter]
+    fn set_max_iters(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.max_iters = optional_counter("max_iters", value)?;
+        Ok(())
     }
 
     /// ignite's `_is_done`: the run has reached max_iters, or max_epochs (counted in

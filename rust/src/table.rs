@@ -49,6 +49,12 @@ impl<H> HandlerTable<H> {
         std::mem::replace(&mut self.slots[event], Arc::from(handlers))
     }
 
+    /// Replaces the whole list of `event`; returns the old one (to be dropped by the caller
+    /// outside any lock).
+    pub fn replace(&mut self, event: usize, handlers: Vec<Arc<H>>) -> Snapshot<H> {
+        std::mem::replace(&mut self.slots[event], Arc::from(handlers))
+    }
+
     /// Keeps only the handlers for which `keep` is true; returns the removed handlers and
     /// the replaced list (both to be dropped by the caller outside any lock).
     pub fn retain(

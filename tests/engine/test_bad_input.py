@@ -192,6 +192,36 @@ def test_run_non_positive_values(name, value):
 
 
 @pytest.mark.parametrize("name", ["max_epochs", "max_iters", "epoch_length"])
+@pytest.mark.parametrize("value", [2**63, 2**64 + 1, 10**30])
+def test_run_values_beyond_64_bits_are_a_value_error_naming_them(name, value):
+    # Issue 12: refused at the call (the core counts in 64 bits), never an OverflowError.
+    engine = Engine(lambda e, b: None)
+    with pytest.raises(ValueError, match=name):
+        engine.run([0, 0], **{name: value})
+    assert engine.state.max_epochs is None and engine.state.iteration == 0
+
+
+@pytest.mark.parametrize("name", ["before", "after", "every", "once"])
+@pytest.mark.parametrize("value", [2**63, 2**64, 2**200])
+def test_filter_values_beyond_64_bits_are_accepted_like_ignite(name, value):
+    for lib in LIBS:
+        event = lib.Events.ITERATION_COMPLETED(**{name: value})
+        assert event.filter is not None
+
+
+@pytest.mark.parametrize("name", ["iteration", "epoch_length", "max_epochs", "max_iters"])
+def test_load_state_dict_values_beyond_64_bits(name):
+    engine = Engine(lambda e, b: None)
+    sd = {"iteration": 3, "epoch_length": 3, "max_epochs": 2}
+    if name == "max_iters":
+        del sd["max_epochs"]
+    sd[name] = 2**64
+    with pytest.raises(ValueError, match=name):
+        engine.load_state_dict(sd)
+    assert engine.state.iteration == 0 and engine.state.epoch_length is None
+
+
+@pytest.mark.parametrize("name", ["max_epochs", "max_iters", "epoch_length"])
 @pytest.mark.parametrize("value", [1.5, 2.0, "3", True])
 def test_run_non_int_values(name, value):
     engine = Engine(lambda e, b: None)

@@ -296,7 +296,9 @@ def test_allowed_events_and_event_handlers_introspection():
     engine.add_event_handler(events.BACKWARD_STARTED, h, 1, k=2)
     rows = engine._event_handlers[events.BACKWARD_STARTED]
     assert len(rows) == 1
-    assert rows[0][0] is h and tuple(rows[0][1]) == (1,) and dict(rows[0][2]) == {"k": 2}
+    # ignite's shape: a handler that takes the engine gets a weakref to it first
+    assert rows[0][0] is h and rows[0][1][0]() is engine and rows[0][1][1:] == (1,)
+    assert dict(rows[0][2]) == {"k": 2}
 
 
 def test_custom_events_on_two_engines_are_independent():

@@ -258,3 +258,88 @@ def test_filters_count_state_counters_even_when_modified_by_handlers():
 
     log = assert_same_trace(scenario)
     assert log[:-1] == [5, 10, 15, 20]
+
+
+# -- arguments and counts beyond 64 bits (issue 12): never wrapped ----------------------------
+
+BIG = [2**63 - 1, 2**63, 2**64 - 1, 2**64 + 3, 2**200]
+BIG_SPECS = (
+    [{"before": v} for v in BIG]
+    + [{"after": v} for v in BIG]
+    + [{"every": v} for v in BIG]
+    + [{"once": v} for v in BIG]
+    + [{"once": [3, v]} for v in BIG]
+    + [{"every": v, "after": 2} for v in BIG]
+    + [{"every": 2, "before": v} for v in BIG]
+    + [{"every": 2, "after": 1, "before": v} for v in BIG]
+)
+
+
+@pytest.mark.parametrize("event_name", ["ITERATION_COMPLETED", "EPOCH_COMPLETED", "STARTED"])
+@pytest.mark.parametrize("spec", BIG_SPECS, ids=_spec_id)
+def test_big_filter_arguments_fire_like_ignite(spec, event_name):
+    # e.g. before=2**63 fires every time, after=2**63 never (they used to wrap).
+    def scenario(lib, log):
+        engine = make_engine(lib, log, record=False, process=lambda e, b: b)
+
+        @engine.on(getattr(lib.Events, event_name)(**spec))
+        def fired(engine):
+            log.append((engine.state.epoch, engine.state.iteration))
+
+        run_logged(engine, log, list(range(3)), max_epochs=3)
+
+    log = assert_same_trace(scenario)
+    if spec == {"before": 2**63} and event_name == "ITERATION_COMPLETED":
+        assert len(log) == 10  # 9 firings and the final state
+
+
+COUNTS = [0, 1, 3, 2**63 - 1, 2**63, 2**64, 3 * 2**70, 3 * 2**70 + 1, 2**100 + 2]
+
+
+@pytest.mark.parametrize("spec", BIG_SPECS + FILTER_SPECS, ids=_spec_id)
+def test_filter_callable_with_big_counts_matches_ignite(spec):
+    ours = OX.Events.ITERATION_COMPLETED(**spec).filter
+    answers = [ours is None or ours(None, n) for n in COUNTS]
+    if IG is None:  # pragma: no cover
+        return
+    theirs = IG.Events.ITERATION_COMPLETED(**spec).filter
+    assert answers == [theirs is None or theirs(None, n) for n in COUNTS]
+
+
+def test_filter_repr_keeps_big_values():
+    assert "2**64" not in repr(OX.Events.ITERATION_COMPLETED(before=2**64))
+    assert str(2**64) in repr(OX.Events.ITERATION_COMPLETED(before=2**64))
+    assert str(2**70) in repr(OX.Events.ITERATION_COMPLETED(once=[2**70, 3]))
+
+
+@pytest.mark.parametrize("value", [2**63, 3 * 2**70, 2**100])
+def test_custom_counter_beyond_64_bits_like_ignite(value):
+    def scenario(lib, log):
+        class Custom(lib.EventEnum):
+            STEP = "step"
+
+        def process(engine, batch):
+            engine.state.steps = value + batch
+            engine.fire_event(Custom.STEP)
+
+        engine = lib.Engine(process)
+        engine.register_events(*Custom, event_to_attr={Custom.STEP: "steps"})
+        engine.add_event_handler(Custom.STEP(every=3), lambda e: log.append(e.state.steps))
+        engine.add_event_handler(Custom.STEP(after=2**63), lambda e: log.append("after"))
+        run_logged(engine, log, [0, 1, 2, 3])
+
+    assert_same_trace(scenario)
+
+
+def test_counts_beyond_128_bits_are_a_value_error_naming_them():
+    class Custom(OX.EventEnum):
+        STEP = "step"
+
+    engine = OX.Engine(lambda e, b: e.fire_event(Custom.STEP))
+    engine.register_events(*Custom, event_to_attr={Custom.STEP: "steps"})
+    engine.add_event_handler(Custom.STEP(every=2), lambda e: None)
+    engine.state.steps = 2**200
+    with pytest.raises(ValueError, match="state.steps"):
+        engine.run([0])
+    with pytest.raises(ValueError, match="event"):
+        OX.Events.ITERATION_COMPLETED(every=2).filter(None, 2**200)

@@ -69,6 +69,39 @@ def test_state_counter_types():
         state.iteration = "seven"
 
 
+COUNTERS = ["iteration", "epoch", "epoch_length", "max_epochs", "max_iters"]
+
+
+@pytest.mark.parametrize("name", COUNTERS)
+@pytest.mark.parametrize("value", [2**63, 10**30, -(2**63) - 1])
+def test_state_counters_beyond_64_bits_are_a_value_error_naming_them(name, value):
+    # Never wrapped, never an OverflowError: refused at the assignment, naming the counter.
+    state = State()
+    with pytest.raises(ValueError, match=f"state.{name}"):
+        setattr(state, name, value)
+    assert getattr(state, name) in (0, None)
+    with pytest.raises(ValueError, match=name):
+        State(**{name: value})
+
+
+@pytest.mark.parametrize("name", COUNTERS)
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63), 2**40])
+def test_state_counters_keep_any_64_bit_value(name, value):
+    state = State()
+    setattr(state, name, value)
+    assert getattr(state, name) == value
+
+
+def test_a_counter_at_the_64_bit_limit_does_not_wrap():
+    engine = Engine(lambda e, b: None)
+    engine.state.max_epochs = 5
+    engine.state.epoch = 1
+    engine.state.iteration = 2**63 - 1  # epoch_length unknown: the run is not done
+    with pytest.raises(ValueError, match="state.iteration"):
+        engine.run(iter([0, 0]))
+    assert engine.state.iteration == 2**63 - 1
+
+
 def test_get_event_attrib_value():
     state = State(iteration=7, epoch=2)
     assert state.get_event_attrib_value(Events.ITERATION_COMPLETED) == 7

@@ -287,18 +287,18 @@ def test_evaluator_amp_on_cpu():
     assert engine.run(data).output == torch.bfloat16
 
 
-def test_deterministic_sets_cudnn_flags():
-    saved = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
-    try:
-        torch.backends.cudnn.benchmark = True
-        model = nn.Linear(3, 1)
-        trainer = create_supervised_trainer(
-            model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, deterministic=True
-        )
-        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
-        assert trainer.run(_regression_data(n_batches=2)).iteration == 2
-    finally:
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved
+def test_deterministic_gives_a_deterministic_engine():
+    # As ignite: a DeterministicEngine (cuDNN flags are set at its run start, on CUDA only).
+    from oxignite.engine import DeterministicEngine
+
+    model = nn.Linear(3, 1)
+    trainer = create_supervised_trainer(
+        model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, deterministic=True
+    )
+    assert type(trainer) is DeterministicEngine
+    assert trainer.run(_regression_data(n_batches=2)).iteration == 2
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+    assert type(create_supervised_trainer(model, sgd, F.mse_loss)).__name__ == "Engine"
 
 
 def test_argument_errors():
@@ -331,14 +331,23 @@ def test_apex_missing_gives_clear_error():
 
 def test_prepare_batch_moves_nested_structures():
     Pair = namedtuple("Pair", ["a", "b"])
-    x = {"image": torch.ones(2), "meta": [torch.zeros(1), "name"], "pair": Pair(torch.ones(1), 3.0)}
+    x = {"image": torch.ones(2), "meta": [torch.zeros(1), "name"], "pair": Pair(torch.ones(1), "b")}
     y = (torch.tensor([1]), torch.tensor([2]))
     px, py = _prepare_batch((x, y), device="cpu")
     assert px["meta"][1] == "name" and isinstance(px["pair"], Pair)
     assert torch.equal(px["image"], x["image"]) and px["image"].device.type == "cpu"
     assert isinstance(py, tuple) and torch.equal(py[1], y[1])
-    with pytest.raises(TypeError, match="must contain tensors"):
-        _prepare_batch(({"bad": object()}, y), device="cpu")
+
+
+@pytest.mark.parametrize("bad", [object(), 3.0, None], ids=["object", "number", "None"])
+def test_prepare_batch_refuses_what_ignite_refuses(bad):
+    ignite_engine = pytest.importorskip("ignite.engine")
+    batch = ({"bad": bad}, torch.ones(1))
+    with pytest.raises(TypeError) as ours:
+        _prepare_batch(batch, device="cpu")
+    with pytest.raises(TypeError) as theirs:
+        ignite_engine._prepare_batch(batch, device="cpu")
+    assert str(ours.value) == str(theirs.value)
 
 
 def test_prepare_batch_without_device_keeps_tensors():
@@ -359,3 +368,197 @@ def test_same_results_as_ignite():
         ).run(data, max_epochs=2)
     for p, q in zip(model.parameters(), theirs.parameters()):
         torch.testing.assert_close(p, q)
+
+
+def _both_trainers(accumulation, **kwargs):
+    """(ours, ignite's) trainers on identical models; each records (state.output, weights)."""
+    ignite_engine = pytest.importorskip("ignite.engine")
+    import oxignite.engine as ox_engine
+
+    model = nn.Linear(3, 1)
+    runs = []
+    for lib, m in ((ox_engine, model), (ignite_engine, copy.deepcopy(model))):
+        trainer = lib.create_supervised_trainer(
+            m, torch.optim.SGD(m.parameters(), lr=0.05), F.mse_loss,
+            gradient_accumulation_steps=accumulation, **kwargs,
+        )  # fmt: skip
+        seen = []
+
+        @trainer.on(lib.Events.ITERATION_COMPLETED)
+        def record(e, seen=seen, m=m):
+            seen.append((e.state.output, m.weight.detach().clone()))
+
+        runs.append((trainer, seen))
+    return runs
+
+
+@pytest.mark.parametrize("accumulation", [1, 2, 3])
+def test_outputs_and_weights_identical_to_ignite(accumulation):
+    # Bit-identical, every iteration: the loss handed to output_transform is ignite's
+    # (loss / steps) * steps with accumulation, and the loss itself without.
+    def output_transform(x, y, y_pred, loss):
+        return (y_pred.detach().clone(), loss.detach().clone(), loss.requires_grad)
+
+    data = _regression_data(n_batches=7)
+    (ours, ours_seen), (theirs, theirs_seen) = _both_trainers(
+        accumulation, output_transform=output_transform
+    )
+    ours.run(data, max_epochs=2)
+    theirs.run(data, max_epochs=2)
+    assert len(ours_seen) == len(theirs_seen) == 14
+    for (out_a, w_a), (out_b, w_b) in zip(ours_seen, theirs_seen):
+        assert torch.equal(out_a[0], out_b[0]) and torch.equal(out_a[1], out_b[1])
+        assert out_a[2] is out_b[2] is True
+        assert torch.equal(w_a, w_b)
+
+
+@pytest.mark.parametrize("accumulation", [1, 3])
+def test_default_output_is_ignites_loss_item(accumulation):
+    data = _regression_data(n_batches=6)
+    (ours, ours_seen), (theirs, theirs_seen) = _both_trainers(accumulation)
+    ours.run(data)
+    theirs.run(data)
+    assert [o for o, _ in ours_seen] == [o for o, _ in theirs_seen]
+    assert all(type(o) is float for o, _ in ours_seen)
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_lr_scheduler_created_after_trainer_sees_optimizer_steps(accumulation):
+    # torch's LR schedulers wrap optimizer.step when they are built; as in ignite, the trainer
+    # must call the wrapped method (else torch warns that scheduler.step ran before it).
+    import warnings
+
+    import oxignite.engine as ox_engine
+
+    ignite_engine = pytest.importorskip("ignite.engine")
+    for lib in (ox_engine, ignite_engine):
+        model = nn.Linear(3, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        trainer = lib.create_supervised_trainer(
+            model, optimizer, F.mse_loss, gradient_accumulation_steps=accumulation
+        )
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        trainer.add_event_handler(lib.Events.EPOCH_COMPLETED, lambda e, s=scheduler: s.step())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            trainer.run(_regression_data(n_batches=2), max_epochs=2)
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05 / 4)
+
+
+class _CountingLoss(torch.Tensor):
+    backward_calls = 0
+
+    def backward(self, *args, **kwargs):
+        type(self).backward_calls += 1
+        return super().backward(*args, **kwargs)
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_loss_backward_method_is_called_as_ignite_does(accumulation):
+    ignite_engine = pytest.importorskip("ignite.engine")
+
+    def loss_fn(y_pred, y):
+        return F.mse_loss(y_pred, y).as_subclass(_CountingLoss)
+
+    calls = []
+    for factory in (create_supervised_trainer, ignite_engine.create_supervised_trainer):
+        model = nn.Linear(3, 1)
+        _CountingLoss.backward_calls = 0
+        factory(
+            model, torch.optim.SGD(model.parameters(), lr=0.05), loss_fn,
+            gradient_accumulation_steps=accumulation,
+        ).run(_regression_data(n_batches=4))  # fmt: skip
+        calls.append(_CountingLoss.backward_calls)
+    assert calls == [4, 4]
+
+
+def test_amp_scaler_with_accumulation_matches_hand_written_cpu_autocast():
+    # ignite autocasts for "cuda" only; on CPU ours follows the device (bfloat16), so the
+    # reference is the same loop written by hand.
+    data = _regression_data(n_batches=6)
+    model = nn.Linear(3, 1)
+    reference = copy.deepcopy(model)
+    trainer = create_supervised_trainer(
+        model, torch.optim.SGD(model.parameters(), lr=0.05), F.mse_loss, device="cpu",
+        amp_mode="amp", scaler=True, gradient_accumulation_steps=2,
+    )  # fmt: skip
+    outputs = _record_outputs(trainer)
+    trainer.run(data)
+
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.05)
+    scaler = torch.amp.GradScaler("cpu", enabled=True)
+    expected = []
+    for iteration, (x, y) in enumerate(data, 1):
+        if (iteration - 1) % 2 == 0:
+            optimizer.zero_grad()
+        with torch.autocast("cpu", enabled=True):
+            loss = F.mse_loss(reference(x), y) / 2
+        scaler.scale(loss).backward()
+        if iteration % 2 == 0:
+            scaler.step(optimizer)
+            scaler.update()
+        expected.append((loss * 2).item())
+    assert outputs == expected
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_prepare_batch_without_device_rebuilds_containers_as_ignite():
+    ignite_engine = pytest.importorskip("ignite.engine")
+    batch = ([torch.ones(2), torch.zeros(2)], torch.ones(1))
+    for prepare in (_prepare_batch, ignite_engine._prepare_batch):
+        px, py = prepare(batch)
+        assert type(px) is list and px is not batch[0] and py is batch[1]
+        assert all(a is b for a, b in zip(px, batch[0]))
+
+
+def test_evaluation_outputs_identical_to_ignite():
+    ignite_engine = pytest.importorskip("ignite.engine")
+    model = _Classifier()
+    model.train()
+    data = _classification_data(n_batches=3)
+    results = []
+    for step in (supervised_evaluation_step, ignite_engine.supervised_evaluation_step):
+        fn = step(model, output_transform=lambda x, y, y_pred: (y_pred, y, y_pred.requires_grad))
+        results.append([fn(None, batch) for batch in data])
+        assert not model.training
+        model.train()
+    for (p_a, y_a, g_a), (p_b, y_b, g_b) in zip(*results):
+        assert torch.equal(p_a, p_b) and y_a is y_b and g_a is g_b is False
+
+
+def test_factories_use_the_step_builders_of_the_package_as_ignite_does() -> None:
+    # ignite's create_supervised_* look their step builders up in ``ignite.engine``, so
+    # patching the public name reaches them; ignite's own tests rely on it.
+    from unittest import mock
+
+    import oxignite.engine as package
+    from oxignite.engine import create_supervised_evaluator, create_supervised_trainer
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with mock.patch("oxignite.engine.supervised_training_step") as train_step:
+        trainer = create_supervised_trainer(model, optimizer, torch.nn.MSELoss())
+    with mock.patch("oxignite.engine.supervised_evaluation_step") as eval_step:
+        evaluator = create_supervised_evaluator(model)
+    assert trainer._process_function is train_step.return_value
+    assert evaluator._process_function is eval_step.return_value
+    assert package.supervised_training_step.__module__ == "oxignite.engine.supervised"
+
+
+def test_amp_without_torch_amp_gives_ignites_import_errors() -> None:
+    from unittest import mock
+
+    from oxignite.engine import create_supervised_evaluator, create_supervised_trainer
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = torch.nn.MSELoss()
+    hidden = {"torch.amp": None, "torch.cuda.amp": None, "torch.amp.autocast_mode": None}
+    with mock.patch.dict("sys.modules", hidden):
+        with pytest.raises(ImportError, match=r"torch>=1\.12\.0 to use amp_mode='amp'"):
+            create_supervised_trainer(model, optimizer, loss, amp_mode="amp")
+        with pytest.raises(ImportError, match=r"torch>=2\.3\.1 to use scaler argument"):
+            create_supervised_trainer(model, optimizer, loss, amp_mode="amp", scaler=True)
+        with pytest.raises(ImportError, match=r"torch>=1\.12\.0 to use amp_mode='amp'"):
+            create_supervised_evaluator(model, amp_mode="amp")

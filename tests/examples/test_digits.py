@@ -74,9 +74,95 @@ def test_resume_continues_epoch_count(single: tuple) -> None:
     assert len(list((out / "checkpoints").glob("last_*.pt"))) == 1
 
 
-def test_resume_without_checkpoint_fails(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no last"):
-        digits.main(["--epochs", "1", "--output-dir", str(tmp_path), "--resume", "--no-progress"])
+def _files(folder: Path) -> dict:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def test_resume_without_checkpoint_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "new"
+    with pytest.raises(SystemExit, match=r"^error: --resume: no checkpoint in .*checkpoints"):
+        digits.main(["--epochs", "1", "--output-dir", str(out), "--resume", "--no-progress"])
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    out = tmp_path_factory.mktemp("digits_default")
+    return out, digits.main(["--output-dir", str(out), "--no-progress"])
+
+
+def test_default_run_shows_early_stopping(default_run: tuple) -> None:
+    _, s = default_run
+    assert s["max_epochs"] == 30
+    assert s["early_stopped"] and s["epochs"] < 30
+    # Stopped `patience` epochs after the best one.
+    assert s["epochs"] - s["best_epoch"] == digits.parse_args([]).patience
+
+
+def test_fresh_run_into_earlier_run_refuses(default_run: tuple) -> None:
+    out, _ = default_run
+    before = _files(out)
+    with pytest.raises(SystemExit, match=r"earlier run.*--resume.*--overwrite"):
+        digits.main(["--epochs", "1", "--output-dir", str(out), "--no-progress"])
+    assert _files(out) == before
+
+
+def test_resume_of_finished_run_says_how_to_go_on(default_run: tuple, capsys) -> None:
+    out, s = default_run
+    before = _files(out)
+    again = digits.main(["--output-dir", str(out), "--no-progress", "--resume"])
+    message = capsys.readouterr().out.strip()
+    assert message.count("\n") == 0
+    assert "stopped early" in message and "--resume --patience 10" in message
+    assert again == s and _files(out) == before
+
+
+def test_resume_after_all_epochs_says_how_to_go_on(tmp_path: Path, capsys) -> None:
+    digits.main(["--epochs", "1", "--output-dir", str(tmp_path), "--no-progress"])
+    capsys.readouterr()
+    before = _files(tmp_path)
+    digits.main(["--epochs", "1", "--output-dir", str(tmp_path), "--no-progress", "--resume"])
+    message = capsys.readouterr().out.strip()
+    assert message.endswith(
+        "already trained 1 of --epochs 1; to train further: --resume --epochs 11"
+    )
+    assert _files(tmp_path) == before
+
+
+def test_overwrite_replaces_the_earlier_run(tmp_path: Path) -> None:
+    digits.main(["--epochs", "2", "--output-dir", str(tmp_path), "--no-progress"])
+    s = digits.main(
+        ["--epochs", "1", "--output-dir", str(tmp_path), "--no-progress", "--overwrite"]
+    )
+    assert s["epochs"] == 1 and len(s["history"]) == 1
+    ckpts = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert ckpts == sorted([*s["best_checkpoints"], Path(s["last_checkpoint"]).name])
+    assert len(list((tmp_path / "tb").iterdir())) == 1
+
+
+def test_help_is_quick_and_shows_defaults() -> None:
+    code = (
+        "import sys\n"
+        "from oxignite.examples import digits\n"
+        "try:\n"
+        "    digits.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO TORCH')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        env={**_env(), "COLUMNS": "200"},  # one line per option
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("NO TORCH")
+    for default in ("(default: 30)", "(default: runs/digits)", "(default: 5)", "(default: 0)"):
+        assert default in proc.stdout
+    assert "``" not in proc.stdout
 
 
 def _same_accuracies(a: dict, b: dict) -> None:
@@ -92,3 +178,25 @@ def test_two_processes_match_one(single: tuple, tmp_path: Path) -> None:
     assert len(s["best_checkpoints"]) == 2  # written once, by rank 0
     _same_accuracies(s, single[1])
 
+
+def test_profile_writes_a_trace_and_a_timeline(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    profile = tmp_path / "profile"
+    digits.main(
+        [
+            "--epochs",
+            "2",
+            "--output-dir",
+            str(tmp_path / "run"),
+            "--no-progress",
+            "--profile",
+            str(profile),
+        ]
+    )
+    trace = json.loads((profile / "trace.json").read_text())
+    names = {e["name"] for e in trace["traceEvents"] if e.get("ph") == "X"}
+    # The trainer's events, its batches, and the handlers of both engines.
+    expected = {"EPOCH_COMPLETED", "process", "fetch", "training.<locals>.validate"}
+    assert expected | {"Checkpoint", "EarlyStopping", "OutputHandler"} <= names
+    png = (profile / "timeline.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000

@@ -189,16 +189,84 @@ def test_include_self_stores_handler_state(tmp_path):
         Checkpoint({"checkpointer": model}, tmp_path / "x", include_self=True)
 
 
-def test_include_self_with_single_object_is_loadable(tmp_path):
+def test_include_self_with_single_object_is_flat_as_in_ignite(tmp_path):
+    # ignite saves the single object's state_dict itself, with a "checkpointer" key beside.
     model = torch.nn.Linear(2, 1)
-    h = Checkpoint({"model": model}, tmp_path, include_self=True)
-    h(_engine_at(iteration=7))
-    assert _pt_files(tmp_path) == ["model_7.pt"]
-    ckpt = torch.load(h.last_checkpoint, weights_only=True)
-    assert ckpt["checkpointer"]["_saved"] == [(7, "model_7.pt")]
-    other = torch.nn.Linear(2, 1)
-    Checkpoint.load_objects({"model": other}, h.last_checkpoint)
-    assert torch.equal(other.weight, model.weight)
+    files = {}
+    for lib, cls, engine_cls in (
+        ("ox", Checkpoint, Engine),
+        ("ig", ig_handlers.Checkpoint, ig_engine.Engine),
+    ):
+        engine = engine_cls(lambda e, b: None)
+        engine.state.iteration, engine.state.epoch = 7, 1
+        h = cls({"model": model}, tmp_path / lib, include_self=True)
+        h(engine)
+        assert _pt_files(tmp_path / lib) == ["model_7.pt"]
+        files[lib] = torch.load(h.last_checkpoint, weights_only=True)
+    ox, ig = files["ox"], files["ig"]
+    assert list(ox) == list(ig) == ["weight", "bias", "checkpointer"]
+    assert ox["checkpointer"] == ig["checkpointer"] == {"_saved": [(7, "model_7.pt")]}
+    assert torch.equal(ox["weight"], ig["weight"])
+    assert "checkpointer" not in model.state_dict()  # the object's own state_dict is untouched
+    # Loading it into the model alone needs strict=False, in both.
+    for load in (Checkpoint.load_objects, ig_handlers.Checkpoint.load_objects):
+        other = torch.nn.Linear(2, 1)
+        with pytest.raises(RuntimeError, match="checkpointer"):
+            load({"model": other}, tmp_path / "ox" / "model_7.pt")
+        load({"model": other}, tmp_path / "ig" / "model_7.pt", strict=False)
+        assert torch.equal(other.weight, model.weight)
+
+
+def _tmp_name(target: str, tag: str = "abcd1234") -> str:
+    return f".{target}.{tag}.tmp"
+
+
+def test_leftover_temp_files_removed_at_start_and_on_save(tmp_path):
+    model = torch.nn.Linear(2, 1)
+    mine = [_tmp_name("checkpoint_7.pt"), _tmp_name("checkpoint_14.pt", "x_9zzzzz")]
+    others = [
+        _tmp_name("best_checkpoint_7.pt"),  # another prefix: another writer's
+        _tmp_name("model_7.pt"),  # another name
+        ".checkpoint_7.pt.abc.tmp",  # not DiskSaver's temp pattern
+        "checkpoint_7.pt.abcd1234.tmp",
+        "notes.tmp",
+    ]
+    for name in mine + others:
+        (tmp_path / name).write_bytes(b"partial")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / _tmp_name("checkpoint_7.pt")).write_bytes(b"other directory")
+    to_save = {"model": model, "optimizer": torch.optim.SGD(model.parameters(), lr=0.1)}
+    h = Checkpoint(to_save, DiskSaver(tmp_path, require_empty=False))
+    assert sorted(os.listdir(tmp_path)) == sorted([*others, "sub"])
+    # A save killed mid-write leaves a temp file; the next save removes it.
+    (tmp_path / _tmp_name("checkpoint_3.pt", "q1w2e3r4")).write_bytes(b"partial")
+    h(_engine_at(iteration=5))
+    assert sorted(os.listdir(tmp_path)) == sorted([*others, "sub", "checkpoint_5.pt"])
+    assert os.listdir(tmp_path / "sub") == [_tmp_name("checkpoint_7.pt")]
+
+
+def test_leftover_temp_files_follow_the_filename_pattern(tmp_path):
+    model = torch.nn.Linear(2, 1)
+    names = [
+        _tmp_name("run1-model-12.pt"),
+        _tmp_name("run1-model-x.pt"),
+        _tmp_name("run2-model-12.pt"),
+        _tmp_name("best_model_0.5.pt"),
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"partial")
+    Checkpoint(
+        {"model": model},
+        DiskSaver(tmp_path, require_empty=False),
+        filename_prefix="run1",
+        filename_pattern="{filename_prefix}-{name}-{global_step}.{ext}",
+    )
+    assert sorted(os.listdir(tmp_path)) == sorted(names[2:])
+    # ModelCheckpoint knows its objects' names only at the first save.
+    mc = ModelCheckpoint(tmp_path, "best", require_empty=False)
+    assert sorted(os.listdir(tmp_path)) == sorted(names[2:])
+    mc(_engine_at(iteration=3), {"model": model})
+    assert sorted(os.listdir(tmp_path)) == sorted([names[2], "best_model_3.pt"])
 
 
 def _engine_at(iteration: int, epoch: int = 1) -> Engine:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import ignite.engine as ig_engine
 import ignite.handlers as ig
@@ -17,6 +18,7 @@ BAR_FORMAT = "{desc}[{n_fmt}/{total_fmt}] {percentage:3.0f}%{postfix}"
 
 
 def _run(engine_mod, pbar_cls, n_iters=4, max_epochs=2, attach_kwargs=None, **pbar_kwargs):
+    """The bar's output stream, and its text (``str(bar)``) at each epoch's end."""
     stream = io.StringIO()
     losses = [0.5, 0.25, 0.125, 0.0625]
     engine = engine_mod.Engine(lambda e, b: losses[(e.state.iteration - 1) % len(losses)])
@@ -27,8 +29,24 @@ def _run(engine_mod, pbar_cls, n_iters=4, max_epochs=2, attach_kwargs=None, **pb
 
     pbar = pbar_cls(file=stream, mininterval=0, bar_format=BAR_FORMAT, **pbar_kwargs)
     pbar.attach(engine, **(attach_kwargs or {}))
+    # Registered after the bar's own handlers: sees the bar before it closes.
+    epoch_end_texts = []
+    engine.add_event_handler(
+        engine_mod.Events.ITERATION_COMPLETED(every=n_iters),
+        lambda e: epoch_end_texts.append(str(pbar.pbar)),
+    )
     engine.run([0] * n_iters, max_epochs=max_epochs)
-    return stream.getvalue()
+    return stream.getvalue(), epoch_end_texts
+
+
+def _frames(out: str) -> list[str]:
+    # rstrip: tqdm pads a frame with spaces to erase a longer previous one.
+    return [f.rstrip() for f in re.split("[\r\n]", out) if f.strip()]
+
+
+def _is_subsequence(short: list, long: list) -> bool:
+    it = iter(long)
+    return all(any(x == y for y in it) for x in short)
 
 
 @pytest.mark.parametrize(
@@ -41,23 +59,27 @@ def _run(engine_mod, pbar_cls, n_iters=4, max_epochs=2, attach_kwargs=None, **pb
         ({"state_attributes": ["iteration"]}, {"persist": True}, 2),
     ],
 )
-def test_output_identical_to_ignite(attach_kwargs, pbar_kwargs, max_epochs):
-    ours = _run(
+def test_output_matches_ignite(attach_kwargs, pbar_kwargs, max_epochs):
+    """The text at each epoch's end is ignite's; every frame drawn is one ignite draws too
+    (ignite redraws three times per iteration: description, postfix, counter; we once)."""
+    ours, our_ends = _run(
         __import__("oxignite.engine", fromlist=["Engine"]),
         ProgressBar,
         attach_kwargs=attach_kwargs,
         max_epochs=max_epochs,
         **pbar_kwargs,
     )
-    ref = _run(
+    ref, ref_ends = _run(
         ig_engine, ig.ProgressBar, attach_kwargs=attach_kwargs, max_epochs=max_epochs, **pbar_kwargs
     )
-    assert ours == ref
+    assert our_ends == ref_ends and len(our_ends) == max_epochs
+    assert _is_subsequence(_frames(ours), _frames(ref))
+    assert _frames(ours)[-1] == _frames(ref)[-1]
     assert "[4/4]" in ours
 
 
 def test_persisted_bar_shows_epochs_and_metrics():
-    out = _run(
+    out, _ = _run(
         __import__("oxignite.engine", fromlist=["Engine"]),
         ProgressBar,
         persist=True,
@@ -131,3 +153,53 @@ def test_attach_argument_checks():
         pbar.attach(engine, event_name=Events.GET_BATCH_STARTED)
     with pytest.raises(TypeError, match="output_transform"):
         pbar.attach(engine, output_transform=5)
+
+
+@pytest.mark.parametrize("mininterval", [0, 1e6])
+def test_text_when_terminated_mid_epoch_matches_ignite(mininterval):
+    """A run stopped by TerminateOnNan leaves the bar open (no EPOCH_COMPLETED): it shows
+    the NaN loss, as ignite's does, even between redraws."""
+    import oxignite.engine as ox_engine
+    import oxignite.handlers as ox_handlers
+
+    losses = [1.0, 0.5, 0.25, float("nan"), 0.1, 0.1]
+    texts = []
+    for engine_mod, handlers_mod in [(ox_engine, ox_handlers), (ig_engine, ig)]:
+        engine = engine_mod.Engine(lambda e, b: losses[e.state.iteration - 1])
+        engine.add_event_handler(
+            engine_mod.Events.ITERATION_COMPLETED, handlers_mod.TerminateOnNan()
+        )
+        pbar = handlers_mod.ProgressBar(
+            file=io.StringIO(), mininterval=mininterval, bar_format=BAR_FORMAT
+        )
+        pbar.attach(engine, output_transform=lambda x: {"loss": x})
+        engine.run([0] * 6, max_epochs=2)
+        texts.append(str(pbar.pbar))
+    assert texts[0] == texts[1]
+    assert "[4/6]" in texts[0] and "loss=nan" in texts[0]
+
+
+def test_missing_tqdm_error_is_ignites(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.autonotebook", None)
+    errors = []
+    for cls in (ProgressBar, ig.ProgressBar):
+        with pytest.raises(ModuleNotFoundError) as info:
+            cls()
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    assert "requires tqdm to be installed" in errors[0]
+
+
+def test_unknown_logging_event_error_names_it_as_ignite():
+    from types import SimpleNamespace
+
+    messages = []
+    for engine_cls, pbar_cls in [(Engine, ProgressBar), (ig_engine.Engine, ig.ProgressBar)]:
+        with pytest.raises(ValueError) as info:
+            pbar_cls().attach(engine_cls(lambda e, b: None), event_name=SimpleNamespace(name="abc"))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] == (
+        "Logging event abc is not in allowed events for this engine"
+    )

@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import oxignite.distributed as idist
 import pytest
 import torch
 import torch.distributed as dist
+from _spawn import load_worker, run_worker
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="needs torch.distributed gloo"
 )
 
-WORKER = Path(__file__).with_name("_dist_worker.py")
+WORKER = "_dist_worker.py"
 
 
 def _load_worker():
-    spec = importlib.util.spec_from_file_location("_oxignite_metrics_dist_worker", WORKER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_worker(WORKER)
 
 
 @pytest.fixture(scope="module")
 def rank_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist_metrics")
-    env = dict(os.environ)
-    package_root = str(Path(idist.__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    for key in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_PORT"):
-        env.pop(key, None)
-    proc = subprocess.run(
-        [sys.executable, str(WORKER), str(out)],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+    return run_worker(WORKER, tmp_path_factory.mktemp("dist_metrics"), timeout=180)
 
 
 def _close(a, b):

@@ -358,3 +358,47 @@ def test_load_state_dict_errors():
     key = next(iter(state))
     with pytest.raises(ValueError, match="world_size"):
         Accuracy().load_state_dict({key: state[key] * 2})
+
+
+class _GradProbe(Metric):
+    """Records whether grad was enabled in its output_transform and update."""
+
+    def reset(self):
+        self.seen = []
+
+    def update(self, output):
+        self.seen.append(("update", torch.is_grad_enabled()))
+        if output[0].sum() < 0:
+            raise RuntimeError("negative")
+
+    def compute(self):
+        return len(self.seen)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        (torch.ones(2, 3), torch.ones(2)),  # the (y_pred, y) pair
+        [torch.ones(2, 3), torch.ones(2)],  # a list: the general path
+        {"y_pred": torch.ones(2, 3), "y": torch.ones(2)},
+    ],
+)
+def test_iteration_completed_runs_without_grad_and_restores_it(output):
+    from types import SimpleNamespace
+
+    probe = _GradProbe(
+        output_transform=lambda o: probe.seen.append(("transform", torch.is_grad_enabled())) or o
+    )
+    engine = SimpleNamespace(state=SimpleNamespace(output=output))
+    assert torch.is_grad_enabled()
+    probe.iteration_completed(engine)
+    assert probe.seen == [("transform", False), ("update", False)]
+    assert torch.is_grad_enabled()
+    # restored after an exception too, and left off when it was off
+    engine.state.output = (-torch.ones(2, 3), torch.ones(2))
+    with pytest.raises(RuntimeError, match="negative"):
+        probe.iteration_completed(engine)
+    assert torch.is_grad_enabled()
+    with torch.no_grad():
+        probe.iteration_completed(SimpleNamespace(state=SimpleNamespace(output=output)))
+        assert not torch.is_grad_enabled()

@@ -162,3 +162,103 @@ def test_same_values_as_ignite():
         engine.run(data, max_epochs=2)
         results[name] = seen
     assert results["ours"] == pytest.approx(results["ignite"])
+
+
+def _ignite_and_ours():
+    ignite_engine = pytest.importorskip("ignite.engine")
+    ignite_metrics = pytest.importorskip("ignite.metrics")
+    import oxignite.engine as ox_engine
+    import oxignite.metrics as ox_metrics
+
+    return [(ox_engine, ox_metrics), (ignite_engine, ignite_metrics)]
+
+
+def _output_kinds():
+    g = torch.Generator().manual_seed(0)
+    values = (torch.rand(12, generator=g) * 3).tolist()
+    return {
+        "float": values,
+        "int": [int(v * 10) for v in values],
+        "float32": [torch.tensor(v) for v in values],
+        "float64": [torch.tensor(v, dtype=torch.float64) for v in values],
+        "float16": [torch.tensor(v, dtype=torch.float16) for v in values],
+        "mixed": values[:4] + [torch.tensor(v) for v in values[4:8]] + values[8:],
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_output_kinds()))
+@pytest.mark.parametrize("alpha", [0.98, 0.3])
+def test_scalar_outputs_bitwise_as_ignite(kind, alpha):
+    """Floats and 0-d tensors take a float fast path: the published values, ``compute()`` and
+    ``state_dict()`` are ignite's exactly, and resuming from ignite's state_dict continues
+    as ignite does."""
+    outputs = _output_kinds()[kind]
+    results = []
+    for engine_mod, metrics_mod in _ignite_and_ours():
+        engine = engine_mod.Engine(lambda e, i: outputs[i])
+        metric = metrics_mod.RunningAverage(output_transform=lambda x: x, alpha=alpha)
+        metric.attach(engine, "avg")
+        seen = []
+        engine.add_event_handler(
+            engine_mod.Events.ITERATION_COMPLETED,
+            lambda e, seen=seen: seen.append(e.state.metrics["avg"]),
+        )
+        engine.run(range(6))
+        computed, state = metric.compute(), metric.state_dict()
+        # resume on a new metric from the saved state: the next 6 outputs
+        resumed = metrics_mod.RunningAverage(output_transform=lambda x: x, alpha=alpha)
+        resumed.load_state_dict(state)
+        feeder = engine_mod.Engine(lambda e, b: None)
+        for out in outputs[6:]:
+            feeder.state.output = out
+            resumed.iteration_completed(feeder)
+        results.append((seen, computed, state, resumed.compute()))
+    (ours, theirs) = results
+    assert ours[0] == theirs[0]
+    assert all(type(a) is type(b) for a, b in zip(ours[0], theirs[0]))
+    for a, b in [(ours[1], theirs[1]), (ours[3], theirs[3])]:
+        assert type(a) is type(b)
+        if isinstance(a, torch.Tensor):
+            assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+        else:
+            assert a == b
+    ours_state = ours[2]["__metric_state_per_rank"][0]["_value"]
+    their_state = theirs[2]["__metric_state_per_rank"][0]["_value"]
+    assert type(ours_state) is type(their_state)
+    if isinstance(their_state, torch.Tensor):
+        assert torch.equal(ours_state, their_state) and ours_state.dtype == their_state.dtype
+    else:
+        assert ours_state == their_state
+
+
+def test_keep_on_device_publishes_the_tensor():
+    outputs = [torch.tensor(v) for v in (2.0, 1.0, 4.0, 0.5)]
+    engine, data = _engine_over([outputs])
+    metric = RunningAverage(output_transform=lambda x: x, alpha=0.9, keep_on_device=True)
+    metric.attach(engine, "loss")
+    seen = _record(engine, "loss")
+    engine.run(data)
+    assert all(isinstance(v, torch.Tensor) and v.dim() == 0 for v in seen)
+    assert [v.item() for v in seen] == pytest.approx(_ema([2.0, 1.0, 4.0, 0.5], 0.9))
+    assert metric.compute().item() == pytest.approx(_ema([2.0, 1.0, 4.0, 0.5], 0.9)[-1])
+    assert seen[0] is not outputs[0]  # a copy: later in-place changes of the output are not seen
+    state = metric.state_dict()["__metric_state_per_rank"][0]["_value"]
+    assert isinstance(state, torch.Tensor) and state.item() == pytest.approx(seen[-1].item())
+
+
+def test_keep_on_device_argument_check():
+    with pytest.raises(TypeError, match="keep_on_device should be a bool"):
+        RunningAverage(output_transform=lambda x: x, keep_on_device="yes")
+
+
+def test_direct_update_after_engine_updates_as_ignite():
+    values = []
+    for engine_mod, metrics_mod in _ignite_and_ours():
+        metric = metrics_mod.RunningAverage(output_transform=lambda x: x, alpha=0.9)
+        feeder = engine_mod.Engine(lambda e, b: None)
+        for v in (1.5, 0.25):
+            feeder.state.output = torch.tensor(v)
+            metric.iteration_completed(feeder)
+        metric.update(torch.tensor(3.0))  # called directly, as user code may
+        values.append(metric.compute())
+    assert torch.equal(values[0], values[1]) and values[0].dtype == values[1].dtype

@@ -54,6 +54,7 @@ from oxignite.distributed.comp import (
     set_local_rank,
     sync,
 )
+from oxignite.distributed.comp_models import native, xla  # noqa: F401 - ignite's module paths
 from oxignite.distributed.launcher import Parallel, spawn
 from oxignite.distributed.sampler import DistributedProxySampler, UnpaddedDistributedSampler
 from oxignite.distributed.utils import (
@@ -65,6 +66,7 @@ from oxignite.distributed.utils import (
     new_group,
     one_rank_first,
     one_rank_only,
+    setup_logger,
     show_config,
 )
 
@@ -101,6 +103,7 @@ __all__ = [
     "one_rank_first",
     "one_rank_only",
     "set_local_rank",
+    "setup_logger",
     "show_config",
     "spawn",
     "sync",

@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from oxignite.distributed import comp
+from oxignite.utils import setup_logger  # ignite.distributed.utils re-exports it too
 
 __all__ = [
     "all_gather",
@@ -320,24 +321,6 @@ def one_rank_first(rank: int = 0, local: bool = False) -> Iterator[None]:
     yield
     if current == rank:
         barrier()
-
-
-def setup_logger(name: str, level: int = logging.INFO) -> logging.Logger:
-    """Logger that prints ``name`` messages to stderr (one handler, added once).
-
-    Example::
-
-        logger = setup_logger("train")
-        logger.info("started")
-    """
-    logger = logging.getLogger(name)
-    logger.setLevel(level)
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    return logger
 
 
 def show_config(logger: logging.Logger | None = None) -> None:

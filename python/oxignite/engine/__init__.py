@@ -30,7 +30,10 @@ _SUPERVISED = (
     "supervised_training_step_apex",
     "supervised_training_step_tpu",
     "_prepare_batch",
+    "_check_arg",
 )
+
+_DETERMINISTIC = ("DeterministicEngine",)
 
 __all__ = [  # noqa: PLE0604 - the supervised names are resolved lazily by __getattr__
     "CallableEventWithFilter",
@@ -41,10 +44,13 @@ __all__ = [  # noqa: PLE0604 - the supervised names are resolved lazily by __get
     "RemovableEventHandle",
     "State",
     *[name for name in _SUPERVISED if not name.startswith("_")],
+    *_DETERMINISTIC,
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUPERVISED:
         return getattr(importlib.import_module("oxignite.engine.supervised"), name)
+    if name in _DETERMINISTIC:  # needs torch: imported on first use
+        return getattr(importlib.import_module("oxignite.engine.deterministic"), name)
     raise AttributeError(f"module 'oxignite.engine' has no attribute {name!r}")

@@ -6,10 +6,12 @@ This module checks arguments and keeps the API; the per-iteration work happens i
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
 from typing import Any
 
 from oxignite._core import BUILTIN_EVENTS, EngineCore, NativeState
@@ -32,6 +34,7 @@ _TERMINATE_EPOCH_VALUES = {0: False, 1: True, 2: "skip_epoch_completed"}
 
 
 _LOGGERS: dict[type, logging.Logger] = {}
+_MAX_COUNTER = 2**63 - 1  # State's counters are 64-bit integers in the core
 
 
 def _logger_for(cls: type) -> logging.Logger:
@@ -70,6 +73,9 @@ def _check_positive_int(name: str, value: Any) -> None:
             f"Argument {name} is invalid. Please, set a correct {name} positive value, "
             f"got {value!r}"
         )
+    if value > _MAX_COUNTER:
+        # The core counts in 64 bits; refuse here rather than fail deep inside.
+        raise ValueError(f"Argument {name} should be smaller than 2**63, got {value!r}")
 
 
 class Engine:
@@ -304,7 +310,7 @@ class Engine:
                 "(map it to one with register_events(..., event_to_attr=...))"
             )
         pass_engine, with_event_args = self._call_plan(event_id, handler, args, kwargs)
-        self._core.add_handler(
+        handler_id = self._core.add_handler(
             event_id,
             handler,
             pass_engine,
@@ -314,7 +320,42 @@ class Engine:
             event_filter,
         )
         self.logger.debug(f"Added handler for event {event_name}")
+        if event_filter is not None:
+            # As in ignite, the handle holds the filter wrapper (with ``_parent``).
+            handler = self._filtered_row(event_id, handler_id, handler, event_filter)
         return RemovableEventHandle(event_name, handler, self)
+
+    def _filtered_row(
+        self, event_id: int, handler_id: int, func: Callable, event_filter: Callable
+    ) -> _FilteredRow:
+        """The one ignite-shaped filter wrapper of a filtered handler. The engine keeps it
+        while the handler is registered (ignite's handler list holds its wrapper), so a
+        handle's weak reference to it stays valid exactly as long."""
+        rows = self.__dict__.get("_filtered_rows")
+        if rows is None:
+            rows = self.__dict__["_filtered_rows"] = {}
+        wrapper = rows.get(handler_id)
+        if wrapper is None or wrapper._func is not func or wrapper._filter is not event_filter:
+            self._prune_filtered_rows()
+            counter = self._counter_of(self._events_by_id[event_id])
+            wrapper = _FilteredRow(self, event_id, func, event_filter, counter)
+            rows[handler_id] = wrapper
+        return wrapper
+
+    def _prune_filtered_rows(self) -> None:
+        """Drops the wrappers of handlers that are no longer registered."""
+        rows = self.__dict__.get("_filtered_rows")
+        if not rows:
+            return
+        live: dict[int, set] = {}
+        for handler_id, wrapper in list(rows.items()):
+            ids = live.get(wrapper._event_id)
+            if ids is None:
+                ids = live[wrapper._event_id] = {
+                    row[0] for row in self._core.handler_rows(wrapper._event_id)
+                }
+            if handler_id not in ids:
+                del rows[handler_id]
 
     def _counter_of(self, event: Any) -> str | None:
         if isinstance(event, Events) or _event_key(event) in _BUILTIN_IDS:
@@ -384,16 +425,13 @@ class Engine:
             raise ValueError(f"Input event name '{event_name}' does not exist")
         if self._core.remove_handler(event_id, handler) == 0:
             raise ValueError(f"Input handler '{handler}' is not found among registered event handlers")
+        self._prune_filtered_rows()
 
     @property
-    def _event_handlers(self) -> dict[Any, list]:
-        """``{event: [(handler, args, kwargs), ...]}`` for events with handlers (read-only)."""
-        out = {}
-        for event_id in self._event_ids.values():
-            rows = self._core.handlers(event_id)
-            if rows:
-                out[self._events_by_id[event_id]] = rows
-        return out
+    def _event_handlers(self) -> _EventHandlers:
+        """ignite's ``{event: [(handler, args, kwargs), ...]}``, as a live view of the core's
+        tables: reads, appends, inserts, replacements and removals act on them."""
+        return _EventHandlers(self)
 
     def fire_event(self, event_name: Any) -> None:
         """Calls the handlers of ``event_name`` now (e.g. a custom event from the process
@@ -402,7 +440,11 @@ class Engine:
         Raises:
             ValueError: if the event is not registered.
         """
-        self._core.fire(self, self.state, self._event_id(event_name))
+        event_id = self._event_id(event_name)
+        if _overridden(self, "_fire_event"):
+            self._fire_event(event_name)
+        else:
+            self._core.fire(self, self.state, event_id)
 
     def _fire_event(self, event_name: Any, *event_args: Any, **event_kwargs: Any) -> None:
         self._core.fire(
@@ -529,6 +571,8 @@ class Engine:
                 not isinstance(value, numbers.Integral) or isinstance(value, bool)
             ):
                 raise TypeError(f"state_dict['{key}'] should be an integer, got {value!r}")
+            if value is not None and abs(value) > _MAX_COUNTER:
+                raise ValueError(f"state_dict['{key}'] should be smaller than 2**63, got {value!r}")
         state_dict = dict(state_dict)
         if "iteration" in state_dict or "epoch" in state_dict:
             epoch_length = state_dict.get("epoch_length")
@@ -748,8 +792,362 @@ class Engine:
             state.dataloader = data
             self._core.epoch_hook = self._epoch_hook(data)
 
-        self._core.run(self, state, self._process_function)
-        if not self._core.is_suspended and self.logger.isEnabledFor(logging.INFO):
+        return self._internal_run()
+
+    # -- ignite's private surface -------------------------------------------------------
+    # Subclasses written for ignite override some of these; the core honours the overrides
+    # (checked once per run, so engines that don't override keep the native path).
+
+    def _internal_run(self) -> State:
+        """Runs the loop in the core (ignite's ``_internal_run``)."""
+        state = self.state
+        hooks = _class_hooks(type(self))
+        fire_hook = setup_hook = events = None
+        if hooks[0] or "_fire_event" in self.__dict__:
+            fire_hook, events = self._fire_event, self._events_by_id
+        if hooks[1] or "_setup_engine" in self.__dict__:
+            setup_hook = self._setup_engine
+        # ignite's log lines cost one level check per run when the logger is off.
+        logger = self.logger
+        log_info = logger.isEnabledFor(logging.INFO)
+        self._core.run(
+            self,
+            state,
+            self._process_function,
+            fire_hook,
+            events,
+            setup_hook,
+            self._log_epoch_done if log_info else None,
+            logger.error if logger.isEnabledFor(logging.ERROR) else None,
+        )
+        if log_info and not self._core.is_suspended:
             hours, mins, secs = _to_hours_mins_secs(state.times.get("COMPLETED") or 0.0)
-            self.logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
+            logger.info(f"Engine run finished. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}")
         return state
+
+    def _log_epoch_done(self) -> None:
+        """ignite's line after each completed epoch (the core calls it)."""
+        state = self.state
+        hours, mins, secs = _to_hours_mins_secs(state.times.get("EPOCH_COMPLETED") or 0.0)
+        self.logger.info(
+            f"Epoch[{state.epoch}] Complete. Time taken: {hours:02d}:{mins:02d}:{secs:06.3f}"
+        )
+
+    @property
+    def _internal_run_generator(self) -> Any:
+        """ignite keeps its paused run as a generator here: not None exactly while a run is
+        paused by ``interrupt()``. The core keeps the paused run natively, so this is a
+        marker object then, and None otherwise."""
+        return _PAUSED_RUN if self._core.is_suspended else None
+
+    @_internal_run_generator.setter
+    def _internal_run_generator(self, value: Any) -> None:
+        # ignite drops the paused run by setting None; nothing else can be assigned.
+        if value is not None:
+            raise ValueError(
+                f"Argument _internal_run_generator can only be set to None, got {value!r}"
+            )
+        if self._core.is_running:
+            raise RuntimeError("_internal_run_generator cannot be reset while the engine is running")
+        self._core.reset_run()
+
+    @property
+    def _dataloader_iter(self) -> Iterator | None:
+        """The iterator the current (or paused) run reads; None outside a run."""
+        return self._core.data_iter
+
+    @_dataloader_iter.setter
+    def _dataloader_iter(self, iterator: Iterable | None) -> None:
+        self._core.set_data_iter(iterator)
+
+    @property
+    def _init_iter(self) -> int | None:
+        """Iterations already done in the epoch a run resumes in (consumed at its start)."""
+        return self._core.init_iter
+
+    @_init_iter.setter
+    def _init_iter(self, value: int | None) -> None:
+        self._core.init_iter = value
+
+    def _setup_dataloader_iter(self) -> None:
+        """A fresh iterator over ``state.dataloader`` (``epoch_length`` Nones without data)."""
+        if self.state.dataloader is None:
+            if self.state.epoch_length is None:
+                raise RuntimeError(
+                    "Internal error, self.state.epoch_length is None. "
+                    "Please, file an issue if you encounter this error."
+                )
+            self._dataloader_iter = iter([None] * self.state.epoch_length)
+        else:
+            self._dataloader_iter = iter(self.state.dataloader)
+
+    def _setup_engine(self) -> None:
+        """Starts a pass over the data at ``state.iteration`` (ignite's ``_setup_engine``).
+
+        The core does this natively; a subclass that overrides it is called instead, and
+        must set ``_dataloader_iter`` (and may set ``_init_iter``)."""
+        self._setup_dataloader_iter()
+        if self._init_iter is None:
+            iteration = self.state.iteration
+            if self.state.epoch_length is not None:
+                iteration %= self.state.epoch_length
+            self._init_iter = iteration
+
+    def _internal_run_as_gen(self) -> Any:
+        raise NotImplementedError(_NATIVE_LOOP.format("_internal_run_as_gen"))
+
+    def _run_once_on_dataset_as_gen(self) -> Any:
+        raise NotImplementedError(_NATIVE_LOOP.format("_run_once_on_dataset_as_gen"))
+
+    def _internal_run_legacy(self) -> State:
+        raise NotImplementedError(_NATIVE_LOOP.format("_internal_run_legacy"))
+
+    def _run_once_on_dataset_legacy(self) -> float:
+        raise NotImplementedError(_NATIVE_LOOP.format("_run_once_on_dataset_legacy"))
+
+
+class _PausedRun:
+    """What ``Engine._internal_run_generator`` shows while a run is paused."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<paused run (kept by oxignite's native core)>"
+
+
+_PAUSED_RUN = _PausedRun()
+
+_NATIVE_LOOP = (
+    "{} is ignite's Python loop; oxignite runs that loop in its native core and cannot run "
+    "an override of it (override _fire_event or _setup_engine, which the core honours, or "
+    "attach handlers instead)"
+)
+_LOOP_METHODS = (
+    "_internal_run_as_gen",
+    "_run_once_on_dataset_as_gen",
+    "_internal_run_legacy",
+    "_run_once_on_dataset_legacy",
+)
+_HOOKS: dict[type, tuple[bool, bool]] = {}
+
+
+def _overridden(engine: Engine, name: str) -> bool:
+    return name in engine.__dict__ or getattr(type(engine), name) is not getattr(Engine, name)
+
+
+def _class_hooks(cls: type) -> tuple[bool, bool]:
+    """(overrides _fire_event, overrides _setup_engine) for an engine class, checked once;
+    a class overriding ignite's Python loop itself is refused with a clear error."""
+    hooks = _HOOKS.get(cls)
+    if hooks is None:
+        for name in _LOOP_METHODS:
+            if getattr(cls, name) is not getattr(Engine, name):
+                raise NotImplementedError(_NATIVE_LOOP.format(f"{cls.__name__}.{name}"))
+        hooks = _HOOKS[cls] = (
+            cls._fire_event is not Engine._fire_event,
+            cls._setup_engine is not Engine._setup_engine,
+        )
+    return hooks
+
+
+class _IgniteRow:
+    """A handler added as a raw ``(handler, args, kwargs)`` row through ``_event_handlers``,
+    called exactly as ignite's ``_fire_event`` calls rows: event arguments first, a leading
+    ``weakref`` to an engine resolved, the event's keyword arguments merged into ``kwargs``."""
+
+    __slots__ = ("args", "func", "kwargs")
+
+    def __init__(self, func: Callable, args: tuple, kwargs: dict) -> None:
+        self.func, self.args, self.kwargs = func, tuple(args), kwargs
+
+    def __call__(self, *event_args: Any, **event_kwargs: Any) -> Any:
+        kwargs = self.kwargs
+        kwargs.update(event_kwargs)
+        args = self.args
+        if args and isinstance(args[0], weakref.ref):
+            engine = args[0]()
+            if engine is None:
+                raise RuntimeError("Engine reference not resolved. Cannot execute event handler.")
+            return self.func(engine, *event_args, *args[1:], **kwargs)
+        return self.func(*event_args, *args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        # remove_event_handler / has_event_handler compare with the user's handler.
+        if other is self:
+            return True
+        func = self.func
+        parent = getattr(func, "_parent", None)
+        if isinstance(parent, weakref.ref):
+            func = parent()
+        return bool(func == other)
+
+    def __repr__(self) -> str:
+        return repr(self.func)
+
+    __hash__ = object.__hash__
+
+
+class _FilteredRow:
+    """How a filtered handler shows in ``_event_handlers``: like ignite's filter wrapper, a
+    callable that applies the filter, with ``_parent`` (a weakref to the handler)."""
+
+    def __init__(
+        self, engine: Engine, event_id: int, func: Callable, event_filter: Callable, counter: str
+    ) -> None:
+        functools.update_wrapper(self, func)  # __qualname__ etc., like ignite's wrapper
+        self._func, self._filter, self._counter = func, event_filter, counter
+        self._event_id = event_id
+        self._engine = weakref.ref(engine)
+        try:
+            self._parent: Callable = weakref.ref(func)
+        except TypeError:
+            self._parent = lambda: func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        engine = self._engine()
+        count = getattr(engine.state, self._counter)
+        if self._filter(engine, count):
+            return self._func(*args, **kwargs)
+        return None
+
+    # Compared by identity, like ignite's wrapper function: has_event_handler() and
+    # remove_event_handler() take the handler, not its wrapper.
+
+    def __repr__(self) -> str:
+        return f"<filtered {self._func!r}>"
+
+
+class _HandlerList(MutableSequence):
+    """The handlers of one event as ignite's list of ``(handler, args, kwargs)`` rows."""
+
+    def __init__(self, engine: Engine, event_id: int) -> None:
+        self._engine, self._id = engine, event_id
+
+    def _rows(self) -> list:
+        return self._engine._core.handler_rows(self._id)
+
+    def _as_row(self, row: tuple) -> tuple:
+        handler_id, func, args, kwargs, pass_engine, _, event_filter = row
+        if isinstance(func, _IgniteRow):
+            return (func.func, func.args, func.kwargs)
+        engine = self._engine
+        if event_filter is not None:
+            func = engine._filtered_row(self._id, handler_id, func, event_filter)
+        if pass_engine:
+            args = (weakref.ref(engine), *args)
+        return (func, args, kwargs)
+
+    def __len__(self) -> int:
+        return self._engine._core.handler_count(self._id)
+
+    def __getitem__(self, index: Any) -> Any:
+        rows = self._rows()
+        if isinstance(index, slice):
+            return [self._as_row(r) for r in rows[index]]
+        return self._as_row(rows[index])
+
+    def _rebuild(self, edit: Callable[[list, Callable[[Any], Any]], None]) -> None:
+        """Applies ``edit(items, item_for)`` to the list of handler ids and writes it back;
+        ``item_for(row)`` turns a row into an item."""
+        rows = self._rows()
+        items: list = [row[0] for row in rows]  # ids: kept as they are
+        shown = [(row[0], self._as_row(row)) for row in rows]
+
+        def item_for(row: Any) -> Any:
+            if not (isinstance(row, tuple) and len(row) == 3):
+                raise TypeError(
+                    f"an event handler row is a tuple (handler, args, kwargs), got {row!r}"
+                )
+            func, args, kwargs = row
+            if not callable(func):
+                raise TypeError(f"the handler of a row should be callable, got {func!r}")
+            # A row read from this list and written back unchanged keeps its native form.
+            for handler_id, (f, a, k) in shown:
+                if f is func and a == tuple(args) and k == kwargs and handler_id not in items:
+                    return handler_id
+            return _IgniteRow(func, args, kwargs)
+
+        edit(items, item_for)
+        self._engine._core.set_event_handlers(self._id, items)
+
+    def __setitem__(self, index: Any, row: Any) -> None:
+        def edit(items: list, item_for: Callable[[Any], Any]) -> None:
+            if isinstance(index, slice):
+                start, stop, step = index.indices(len(items))
+                if step != 1:
+                    raise ValueError("extended slices of event handlers cannot be assigned")
+                del items[start:stop]
+                for offset, r in enumerate(list(row)):
+                    items.insert(start + offset, item_for(r))
+            else:
+                items[index] = None  # frees its id for item_for
+                items[index] = item_for(row)
+
+        self._rebuild(edit)
+
+    def __delitem__(self, index: Any) -> None:
+        def edit(items: list, item_for: Callable[[Any], Any]) -> None:
+            del items[index]
+
+        self._rebuild(edit)
+
+    def insert(self, index: int, row: Any) -> None:
+        self._rebuild(lambda items, item_for: items.insert(index, item_for(row)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, _HandlerList)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+class _EventHandlers(MutableMapping):
+    """ignite's ``engine._event_handlers`` (a ``defaultdict(list)``) over the core's tables:
+    every registered event maps to its live handler list, empty if it has none."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _event_id(self, event: Any) -> int | None:
+        try:
+            return self._engine._event_ids.get(_event_key(event))
+        except TypeError:  # unhashable
+            return None
+
+    def __getitem__(self, event: Any) -> Any:
+        event_id = self._event_id(event)
+        if event_id is None:
+            return []  # like the defaultdict: an unknown event has no handlers
+        return _HandlerList(self._engine, event_id)
+
+    def __setitem__(self, event: Any, rows: Any) -> None:
+        event_id = self._event_id(event)
+        if event_id is None:
+            raise ValueError(f"Event {event} is not a valid event for this engine")
+        _HandlerList(self._engine, event_id)[:] = list(rows)
+
+    def __delitem__(self, event: Any) -> None:
+        event_id = self._event_id(event)
+        if event_id is None:
+            raise KeyError(event)
+        self._engine._core.set_event_handlers(event_id, [])
+
+    def _ids_with_handlers(self) -> list[int]:
+        core = self._engine._core
+        return [i for i in self._engine._event_ids.values() if core.handler_count(i)]
+
+    def __iter__(self) -> Iterator:
+        events = self._engine._events_by_id
+        return iter([events[i] for i in self._ids_with_handlers()])
+
+    def __len__(self) -> int:
+        return len(self._ids_with_handlers())
+
+    def __contains__(self, event: object) -> bool:
+        event_id = self._event_id(event)
+        return event_id is not None and self._engine._core.handler_count(event_id) > 0
+
+    def __repr__(self) -> str:
+        return repr({event: list(self[event]) for event in self})

@@ -8,6 +8,7 @@ the engine's core evaluates them as integer checks without calling Python.
 from __future__ import annotations
 
 import numbers
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
@@ -168,7 +169,11 @@ class CallableEventWithFilter:
 
     @staticmethod
     def default_event_filter(engine: Engine, event: int) -> bool:
-        """Deprecated in ignite; lets every event through."""
+        """Deprecated in ignite (and warns as it does); lets every event through."""
+        warnings.warn(
+            "Events.default_event_filter is deprecated and will be removed. Please, use None instead",
+            stacklevel=2,
+        )
         return True
 
     def __repr__(self) -> str:
@@ -422,6 +427,11 @@ class RemovableEventHandle:
         engine = self.engine()
         if handler is None or engine is None:
             return
+        parent = getattr(handler, "_parent", None)
+        if parent is not None:  # a filter wrapper: the engine knows the handler it wraps
+            handler = parent()
+            if handler is None:
+                return
         events = self.event_name if isinstance(self.event_name, EventsList) else [self.event_name]
         for event in events:
             if engine.has_event_handler(handler, event):

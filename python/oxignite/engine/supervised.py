@@ -10,13 +10,15 @@ XLA), so they share :func:`_make_training_step`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from numbers import Number
+import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from oxignite.engine.deterministic import DeterministicEngine
 from oxignite.engine.engine import Engine
+from oxignite.utils import convert_tensor
 
 if TYPE_CHECKING:
     from oxignite.metrics import Metric
@@ -49,22 +51,6 @@ def _pred_and_target(x: Any, y: Any, y_pred: Any) -> Any:
     return y_pred, y
 
 
-def _convert_tensor(x: Any, device: str | torch.device | None, non_blocking: bool) -> Any:
-    """Move every tensor in ``x`` (possibly nested in sequences/mappings) to ``device``."""
-    if isinstance(x, torch.Tensor):
-        return x.to(device=device, non_blocking=non_blocking) if device is not None else x
-    if x is None or isinstance(x, (str, bytes, Number)):
-        # ignite raises on numbers and None; passing them through keeps ids and flags usable.
-        return x
-    if isinstance(x, Mapping):
-        return type(x)({k: _convert_tensor(v, device, non_blocking) for k, v in x.items()})
-    if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple
-        return type(x)(*(_convert_tensor(v, device, non_blocking) for v in x))
-    if isinstance(x, Sequence):
-        return type(x)([_convert_tensor(v, device, non_blocking) for v in x])
-    raise TypeError(f"x must contain tensors, dicts or lists; found {type(x)}")
-
-
 def _prepare_batch(
     batch: Sequence[Any], device: str | torch.device | None = None, non_blocking: bool = False
 ) -> tuple[Any, Any]:
@@ -75,9 +61,12 @@ def _prepare_batch(
         x, y = _prepare_batch((torch.rand(4, 3), torch.rand(4)), device="cpu")
     """
     x, y = batch
+    if device is None and isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+        # What convert_tensor returns for tensors left where they are, without its dispatch.
+        return x, y
     return (
-        _convert_tensor(x, device, non_blocking),
-        _convert_tensor(y, device, non_blocking),
+        convert_tensor(x, device=device, non_blocking=non_blocking),
+        convert_tensor(y, device=device, non_blocking=non_blocking),
     )
 
 
@@ -108,35 +97,87 @@ def _make_training_step(
     output_transform: Callable[[Any, Any, Any, torch.Tensor], Any],
     gradient_accumulation_steps: int,
     model_fn: Callable[[torch.nn.Module, Any], Any],
-    forward_context: Callable[[], Any] = contextlib.nullcontext,
-    backward: Callable[[torch.Tensor], None] = torch.Tensor.backward,
+    forward_context: Callable[[], Any] | None = None,
+    backward: Callable[[torch.Tensor], None] | None = None,
     optimizer_step: Callable[[], None] | None = None,
 ) -> Callable:
     """Process function shared by all training steps.
 
     Gradients are zeroed on the first iteration of each accumulation window and the optimizer
     steps on its last; the loss is divided by the window size for backward, and the reported
-    loss is the undivided one.
+    loss is ``divided * window`` (ignite's arithmetic, so the same float).
+
+    ``forward_context`` wraps forward and loss (autocast), ``backward(loss)`` replaces
+    ``loss.backward()`` and ``optimizer_step()`` replaces ``optimizer.step()``; ``None`` means
+    the plain call. ``optimizer.step`` and ``loss.backward`` are looked up at each call, as
+    ignite does, so wrappers installed later (an LR scheduler's step counter) take effect.
     """
     _check_accumulation(gradient_accumulation_steps)
-    step = optimizer_step if optimizer_step is not None else optimizer.step
+    if (
+        gradient_accumulation_steps == 1
+        and forward_context is None
+        and backward is None
+        and optimizer_step is None
+    ):
+        return _plain_training_step(
+            model, optimizer, loss_fn, device, non_blocking, prepare_batch, model_transform,
+            output_transform, model_fn,
+        )  # fmt: skip
+
+    steps = gradient_accumulation_steps
+    accumulate = steps > 1
+    context = forward_context if forward_context is not None else contextlib.nullcontext
 
     def update(engine: Engine, batch: Sequence[torch.Tensor]) -> Any:
-        iteration = engine.state.iteration
-        if (iteration - 1) % gradient_accumulation_steps == 0:
+        iteration = engine.state.iteration if accumulate else 1
+        if (iteration - 1) % steps == 0:
             optimizer.zero_grad()
         model.train()
         x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
-        with forward_context():
+        with context():
             output = model_fn(model, x)
             y_pred = model_transform(output)
             loss = loss_fn(y_pred, y)
-            if gradient_accumulation_steps > 1:
-                loss = loss / gradient_accumulation_steps
-        backward(loss)
-        if iteration % gradient_accumulation_steps == 0:
-            step()
-        return output_transform(x, y, y_pred, loss * gradient_accumulation_steps)
+            if accumulate:
+                loss = loss / steps
+        if backward is None:
+            loss.backward()
+        else:
+            backward(loss)
+        if iteration % steps == 0:
+            if optimizer_step is None:
+                optimizer.step()
+            else:
+                optimizer_step()
+        # ``loss * 1`` would only add an autograd node (~7 us on CPU) for the same value.
+        return output_transform(x, y, y_pred, loss * steps if accumulate else loss)
+
+    return update
+
+
+def _plain_training_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+    device: str | torch.device | None,
+    non_blocking: bool,
+    prepare_batch: Callable,
+    model_transform: Callable[[Any], Any],
+    output_transform: Callable[[Any, Any, Any, torch.Tensor], Any],
+    model_fn: Callable[[torch.nn.Module, Any], Any],
+) -> Callable:
+    """The default step (no accumulation, no AMP): exactly what a hand-written loop does."""
+
+    def update(engine: Engine, batch: Sequence[torch.Tensor]) -> Any:
+        optimizer.zero_grad()
+        model.train()
+        x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+        output = model_fn(model, x)
+        y_pred = model_transform(output)
+        loss = loss_fn(y_pred, y)
+        loss.backward()
+        optimizer.step()
+        return output_transform(x, y, y_pred, loss)
 
     return update
 
@@ -191,10 +232,11 @@ def supervised_training_step_amp(
         scaler = torch.amp.GradScaler("cuda")
         update_fn = supervised_training_step_amp(model, optimizer, loss_fn, "cuda", scaler=scaler)
     """
+    autocast = _import_autocast()
     device_type = _autocast_device_type(device)
 
     def forward_context() -> Any:
-        return torch.autocast(device_type, enabled=True)
+        return autocast(device_type, enabled=True)
 
     if scaler is None:
         return _make_training_step(
@@ -287,6 +329,21 @@ def supervised_training_step_tpu(
     )  # fmt: skip
 
 
+def _import_autocast() -> Callable:
+    try:
+        from torch.amp import autocast
+    except ImportError:
+        raise ImportError("Please install torch>=1.12.0 to use amp_mode='amp'.") from None
+    return autocast
+
+
+def _engine_package_attr(name: str) -> Any:
+    """``oxignite.engine.<name>``: the factories below look their step builders up there, as
+    ignite's do in ``ignite.engine``, so patching the public name (as ignite's own tests do)
+    reaches them. Once per factory call, never per iteration."""
+    return getattr(sys.modules["oxignite.engine"], name)
+
+
 def _check_arg(
     on_tpu: bool, on_mps: bool, amp_mode: str | None, scaler: bool | Any
 ) -> tuple[str | None, Any]:
@@ -312,6 +369,11 @@ def _check_arg(
         raise ValueError(
             f"scaler argument is {scaler}, but amp_mode is {amp_mode}. Consider using amp_mode='amp'."
         )
+    if scaler is True:
+        try:
+            from torch.amp import GradScaler  # noqa: F401 - only checks it exists (torch>=2.3.1)
+        except ImportError:
+            raise ImportError("Please install torch>=2.3.1 to use scaler argument.") from None
     if on_tpu:
         return "tpu", None
     return amp_mode, (scaler or None)
@@ -343,8 +405,8 @@ def create_supervised_trainer(
         prepare_batch: ``(batch, device, non_blocking) -> (x, y)``.
         model_transform: applied to the model output to get ``y_pred``.
         output_transform: ``(x, y, y_pred, loss) -> engine.state.output`` (default loss value).
-        deterministic: use ``DeterministicEngine`` if oxignite has one; otherwise set cuDNN
-            to deterministic, non-benchmark mode and use a plain Engine.
+        deterministic: return a :class:`~oxignite.engine.deterministic.DeterministicEngine`
+            (reproducible dataflow, exact resume from a checkpoint at any iteration).
         amp_mode: ``None``, ``"amp"`` (``torch.autocast`` for the device's type, optional
             GradScaler) or ``"apex"`` (NVIDIA apex, must be installed).
         scaler: with ``amp_mode="amp"``: ``True`` creates a ``torch.amp.GradScaler`` stored as
@@ -362,7 +424,7 @@ def create_supervised_trainer(
     device_type = torch.device(device).type if device is not None else None
     on_tpu = device_type == "xla"
     on_mps = device_type == "mps"
-    mode, _scaler = _check_arg(on_tpu, on_mps, amp_mode, scaler)
+    mode, _scaler = _engine_package_attr("_check_arg")(on_tpu, on_mps, amp_mode, scaler)
     if _scaler is True:
         _scaler = torch.amp.GradScaler(_autocast_device_type(device), enabled=True)
 
@@ -370,30 +432,19 @@ def create_supervised_trainer(
             output_transform)  # fmt: skip
     tail = {"gradient_accumulation_steps": gradient_accumulation_steps, "model_fn": model_fn}
     if mode == "amp":
-        update = supervised_training_step_amp(*args, scaler=_scaler, **tail)
+        update = _engine_package_attr("supervised_training_step_amp")(*args, scaler=_scaler, **tail)
     elif mode == "apex":
-        update = supervised_training_step_apex(*args, **tail)
+        update = _engine_package_attr("supervised_training_step_apex")(*args, **tail)
     elif mode == "tpu":
-        update = supervised_training_step_tpu(*args, **tail)
+        update = _engine_package_attr("supervised_training_step_tpu")(*args, **tail)
     else:
-        update = supervised_training_step(*args, **tail)
+        update = _engine_package_attr("supervised_training_step")(*args, **tail)
 
-    trainer = _deterministic_engine(update) if deterministic else Engine(update)
+    trainer = DeterministicEngine(update) if deterministic else Engine(update)
     if _scaler is not None and scaler is True:
         # Give handlers (e.g. checkpointing) access to the scaler created here.
         trainer.state.scaler = _scaler
     return trainer
-
-
-def _deterministic_engine(update: Callable) -> Engine:
-    try:
-        from oxignite.engine.deterministic import DeterministicEngine
-    except ImportError:
-        # No DeterministicEngine yet: at least make cuDNN pick deterministic kernels.
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
-        return Engine(update)
-    return DeterministicEngine(update)
 
 
 def supervised_evaluation_step(
@@ -434,10 +485,11 @@ def supervised_evaluation_step_amp(
 
         evaluator = Engine(supervised_evaluation_step_amp(model, device="cuda"))
     """
+    autocast = _import_autocast()
     device_type = _autocast_device_type(device)
 
     def forward_context() -> Any:
-        return torch.autocast(device_type, enabled=True)
+        return autocast(device_type, enabled=True)
 
     return _make_evaluation_step(
         model, device, non_blocking, prepare_batch, model_transform, output_transform, model_fn,
@@ -453,9 +505,20 @@ def _make_evaluation_step(
     model_transform: Callable[[Any], Any],
     output_transform: Callable[[Any, Any, Any], Any],
     model_fn: Callable[[torch.nn.Module, Any], Any],
-    forward_context: Callable[[], Any] = contextlib.nullcontext,
+    forward_context: Callable[[], Any] | None = None,
 ) -> Callable:
-    def evaluate_step(engine: Engine, batch: Sequence[torch.Tensor]) -> Any:
+    if forward_context is None:
+
+        def evaluate_step(engine: Engine, batch: Sequence[torch.Tensor]) -> Any:
+            model.eval()
+            with torch.no_grad():
+                x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
+                y_pred = model_transform(model_fn(model, x))
+                return output_transform(x, y, y_pred)
+
+        return evaluate_step
+
+    def evaluate_step_in_context(engine: Engine, batch: Sequence[torch.Tensor]) -> Any:
         model.eval()
         with torch.no_grad():
             x, y = prepare_batch(batch, device=device, non_blocking=non_blocking)
@@ -464,7 +527,7 @@ def _make_evaluation_step(
                 y_pred = model_transform(output)
             return output_transform(x, y, y_pred)
 
-    return evaluate_step
+    return evaluate_step_in_context
 
 
 def create_supervised_evaluator(
@@ -497,13 +560,15 @@ def create_supervised_evaluator(
         print(evaluator.run(val_loader).metrics["accuracy"])
     """
     device_type = torch.device(device).type if device is not None else None
-    mode, _ = _check_arg(device_type == "xla", device_type == "mps", amp_mode, None)
+    mode, _ = _engine_package_attr("_check_arg")(
+        device_type == "xla", device_type == "mps", amp_mode, None
+    )
     step_args = (model, device, non_blocking, prepare_batch, model_transform, output_transform,
                  model_fn)  # fmt: skip
     if mode == "amp":
-        evaluate_step = supervised_evaluation_step_amp(*step_args)
+        evaluate_step = _engine_package_attr("supervised_evaluation_step_amp")(*step_args)
     else:
-        evaluate_step = supervised_evaluation_step(*step_args)
+        evaluate_step = _engine_package_attr("supervised_evaluation_step")(*step_args)
 
     evaluator = Engine(evaluate_step)
     for name, metric in (metrics or {}).items():

@@ -1,23 +1,28 @@
 """Train an MLP on scikit-learn's digits data set (8x8 images, 10 classes; no download).
 
-Shows the parts of a real training script, written as for pytorch-ignite (swap ``ignite`` for
-``oxignite`` in the imports):
+Shows the parts of a real training script, written as for pytorch-ignite (swap ignite for
+oxignite in the imports):
 
-- ``create_supervised_trainer`` / ``create_supervised_evaluator``, validation Accuracy and Loss
+- create_supervised_trainer / create_supervised_evaluator, validation accuracy and loss
   after every epoch, a progress bar;
 - the 2 best models by validation accuracy, plus a "last" checkpoint of trainer, model,
-  optimizer and handler states, from which ``--resume`` continues (the epoch count goes on);
-- early stopping, TensorBoard logs (``tensorboard --logdir OUTPUT_DIR/tb``);
-- distributed data parallel on the CPU: ``--nproc 2`` spawns 2 gloo processes, and
-  ``torchrun --nproc_per_node=2 -m oxignite.examples.digits`` works too. Training uses the
-  same sample order and global batches whatever the number of processes, and evaluation
-  shards the validation set without padding, so 1 and 2 processes reach the same accuracy.
+  optimizer and handler states, from which --resume continues (the epoch count goes on);
+- early stopping: with the defaults the run stops at about epoch 17 of 30, after 5 epochs
+  without a better validation accuracy;
+- TensorBoard logs; distributed data parallel on the CPU: --nproc 2 spawns 2 gloo processes
+  (torchrun --nproc_per_node=2 -m oxignite.examples.digits works too), with the same sample
+  order, global batches and exact evaluation whatever the number of processes.
 
-Usage::
+Everything goes to OUTPUT_DIR: checkpoints/, tb/ (TensorBoard) and summary.json. A folder
+holds one run: a new run into a folder with an earlier run's files refuses to start unless
+given --resume (continue it) or --overwrite (delete its files first).
 
-    python -m oxignite.examples.digits --epochs 5 --output-dir runs/digits
-    python -m oxignite.examples.digits --epochs 10 --output-dir runs/digits --resume
-    python -m oxignite.examples.digits --nproc 2
+Usage:
+
+    python -m oxignite.examples.digits
+    python -m oxignite.examples.digits --epochs 40 --patience 10 --resume
+    python -m oxignite.examples.digits --nproc 2 --output-dir runs/digits2
+    python -m oxignite.examples.digits --overwrite --profile runs/digits/profile
 """
 
 from __future__ import annotations
@@ -25,33 +30,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-from torch import nn
-from torch.utils.data import TensorDataset
-from torch.utils.data.distributed import DistributedSampler
-
-import oxignite.distributed as idist
-from oxignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
-from oxignite.handlers import (
-    Checkpoint,
-    DiskSaver,
-    EarlyStopping,
-    ProgressBar,
-    TensorboardLogger,
-    global_step_from_engine,
-)
-from oxignite.metrics import Accuracy, Loss
-
+# The run folder's layout (digits_training writes it).
 SUMMARY_FILE = "summary.json"
+CHECKPOINT_DIR = "checkpoints"
+TENSORBOARD_DIR = "tb"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's line breaks and shows every default."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command line options.
+    """Command line options (parsed before torch is imported, so ``--help`` is instant).
 
     Example::
 
@@ -60,268 +56,109 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m oxignite.examples.digits",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("--epochs", type=int, default=15, help="total number of epochs (default 15)")
+    p.add_argument("--epochs", type=int, default=30, help="total number of epochs")
     p.add_argument("--output-dir", default="runs/digits", help="checkpoints, logs and summary")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    p.add_argument("--nproc", type=int, default=1, help="processes to spawn (gloo); default 1")
+    p.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    p.add_argument(
+        "--overwrite", action="store_true", help="delete an earlier run in --output-dir first"
+    )
+    p.add_argument("--nproc", type=int, default=1, help="processes to spawn (gloo)")
     p.add_argument("--backend", default="gloo", help="distributed backend (gloo or nccl)")
-    p.add_argument("--batch-size", type=int, default=64, help="global batch size (default 64)")
-    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
-    p.add_argument("--patience", type=int, default=5, help="early stopping patience (epochs)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64, help="global batch size")
+    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate")
+    p.add_argument(
+        "--patience", type=int, default=5, help="early stopping: epochs without improvement"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the data split, order and init")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        default=None,
+        help="time the run in the engine's core; write DIR/trace.json (open it in "
+        "ui.perfetto.dev) and DIR/timeline.png (needs matplotlib)",
+    )
+    args = p.parse_args(argv)
+    if args.resume and args.overwrite:
+        p.error("--resume and --overwrite exclude each other")
+    return args
 
 
-def load_data(seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
-    """Digits as (train, validation) TensorDatasets: 1,438 and 359 samples, pixels in [0, 1].
+def last_checkpoint(ckpt_dir: Path) -> Path | None:
+    """The newest ``last_*.pt`` in ``ckpt_dir`` by the step number in its name, or None."""
 
-    Example::
+    def step_of(path: Path) -> int:
+        found = re.search(r"_(\d+)\.pt$", path.name)
+        return int(found.group(1)) if found else -1
 
-        train_set, val_set = load_data()
-        x, y = train_set[0]  # x: float tensor of 64 pixels, y: class index
-    """
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
-    x = torch.tensor(x, dtype=torch.float32) / 16.0
-    y = torch.tensor(y, dtype=torch.long)
-    # Fixed split; 359 validation samples do not divide by 2: exact sharding matters.
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
-    n_val = 359
-    val, train = order[:n_val], order[n_val:]
-    return TensorDataset(x[train], y[train]), TensorDataset(x[val], y[val])
-
-
-def build_model() -> nn.Module:
-    """The MLP: 64 pixels -> 128 hidden units -> 10 classes.
-
-    Example::
-
-        logits = build_model()(torch.zeros(1, 64))  # shape (1, 10)
-    """
-    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-
-
-class History:
-    """Validation metrics of every epoch; saved in the "last" checkpoint so the summary of a
-    resumed run covers all epochs.
-
-    Example::
-
-        h = History()
-        h.add(1, {"accuracy": 0.9})
-        h.best()  # {"epoch": 1, "accuracy": 0.9}
-    """
-
-    def __init__(self) -> None:
-        self.records: list[dict] = []
-
-    def add(self, epoch: int, metrics: dict) -> None:
-        self.records.append({"epoch": epoch, **{k: float(v) for k, v in metrics.items()}})
-
-    def best(self) -> dict | None:
-        return max(self.records, key=lambda r: r["accuracy"], default=None)
-
-    def state_dict(self) -> dict:
-        return {"records": self.records}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.records = [dict(r) for r in state["records"]]
-
-
-def _last_checkpoint(ckpt_dir: Path) -> Path | None:
-    files = sorted(ckpt_dir.glob("last_*.pt"), key=lambda p: p.stat().st_mtime)
+    files = sorted(ckpt_dir.glob("last_*.pt"), key=lambda p: (step_of(p), p.stat().st_mtime))
     return files[-1] if files else None
 
 
-def training(local_rank: int, config: dict) -> None:
-    """Train and evaluate in this process (one of ``world_size`` processes, or the only one).
+def train_further_hint(config: dict, early_stopped: bool) -> str:
+    """The options that continue a finished run."""
+    if early_stopped:
+        return f"--resume --patience {config['patience'] + 5}"
+    return f"--resume --epochs {config['epochs'] + 10}"
 
-    Example::
 
-        with idist.Parallel(backend="gloo", nproc_per_node=2) as p:
-            p.run(training, vars(parse_args([])))
+def tensorboard_command(tb_dir: Path) -> str:
+    """A TensorBoard command that works without activating the virtual environment."""
+    exe = Path(sys.executable).parent / "tensorboard"
+    return f"{exe if exe.exists() else 'tensorboard'} --logdir {tb_dir}"
+
+
+def _earlier_run_files(out: Path) -> list[Path]:
+    found = [out / SUMMARY_FILE] if (out / SUMMARY_FILE).exists() else []
+    for sub in (CHECKPOINT_DIR, TENSORBOARD_DIR):
+        if (out / sub).is_dir() and any((out / sub).iterdir()):
+            found.append(out / sub)
+    return found
+
+
+def _prepare_run_folder(args: argparse.Namespace, out: Path) -> Path | None:
+    """Apply the one-run-per-folder rule; return the checkpoint to resume from, if any.
+
+    Raises SystemExit with a one-line message (before anything is written) when the folder
+    and the options disagree.
     """
-    rank, world_size = idist.get_rank(), idist.get_world_size()
-    device = idist.device()
-    out = Path(config["output_dir"])
-    ckpt_dir, tb_dir = out / "checkpoints", out / "tb"
-    torch.manual_seed(config["seed"])
-    if "OMP_NUM_THREADS" not in os.environ:
-        # This MLP is too small to gain from intra-op threads, which slow down badly (10x
-        # measured) when the cores are shared with other processes.
-        torch.set_num_threads(1)
-
-    train_set, val_set = load_data(config["seed"])
-    # An explicit DistributedSampler, also with one process: every process count then walks the
-    # same shuffled order, rank r taking every world_size-th sample, so global batches are equal.
-    train_sampler = DistributedSampler(
-        train_set, num_replicas=world_size, rank=rank, shuffle=True, seed=config["seed"]
-    )
-    train_loader = idist.auto_dataloader(
-        train_set, batch_size=config["batch_size"], sampler=train_sampler, drop_last=True
-    )
-    # shuffle=False: sharded without padding, so distributed metrics are exact.
-    val_loader = idist.auto_dataloader(val_set, batch_size=256, shuffle=False)
-
-    model = idist.auto_model(build_model())
-    optimizer = idist.auto_optim(
-        torch.optim.SGD(model.parameters(), lr=config["lr"], momentum=0.9)
-    )
-    loss_fn = nn.CrossEntropyLoss()
-    trainer = create_supervised_trainer(model, optimizer, loss_fn, device=device)
-    evaluator = create_supervised_evaluator(
-        model, metrics={"accuracy": Accuracy(), "loss": Loss(loss_fn)}, device=device
-    )
-    history = History()
-    pbar = None
-    tb_logger = None
-    if rank == 0:
-        if not config["no_progress"]:
-            pbar = ProgressBar(persist=False)
-            pbar.attach(trainer, output_transform=lambda loss: {"loss": loss})
-        tb_logger = TensorboardLogger(log_dir=str(tb_dir))
-        tb_logger.attach_output_handler(
-            trainer,
-            event_name=Events.ITERATION_COMPLETED(every=5),
-            tag="training",
-            output_transform=lambda loss: {"loss": loss},
-        )
-        tb_logger.attach_output_handler(
-            evaluator,
-            event_name=Events.COMPLETED,
-            tag="validation",
-            metric_names=["accuracy", "loss"],
-            global_step_transform=global_step_from_engine(trainer),
-        )
-
-    @trainer.on(Events.EPOCH_STARTED)
-    def reshuffle(engine: Engine) -> None:
-        # A new order each epoch, the same on every rank. oxignite's Engine already does this
-        # for a loader's sampler; ignite's does not, so the script stays portable.
-        train_sampler.set_epoch(engine.state.epoch - 1)
-
-    @trainer.on(Events.EPOCH_COMPLETED)
-    def validate(engine: Engine) -> None:
-        metrics = evaluator.run(val_loader).metrics
-        history.add(engine.state.epoch, metrics)
-        if rank == 0:
-            message = (
-                f"epoch {engine.state.epoch:3d}  val accuracy {metrics['accuracy']:.4f}"
-                f"  val loss {metrics['loss']:.4f}"
-            )
-            if pbar is not None:
-                pbar.log_message(message)
-            else:
-                print(message, flush=True)
-
-    best = Checkpoint(
-        {"model": model},
-        DiskSaver(str(ckpt_dir), require_empty=False),
-        filename_prefix="best",
-        score_function=Checkpoint.get_default_score_fn("accuracy"),
-        score_name="val_accuracy",
-        n_saved=2,
-        global_step_transform=global_step_from_engine(trainer),
-    )
-    evaluator.add_event_handler(Events.COMPLETED, best)
-    early_stopping = EarlyStopping(
-        patience=config["patience"],
-        score_function=Checkpoint.get_default_score_fn("accuracy"),
-        trainer=trainer,
-    )
-    evaluator.add_event_handler(Events.COMPLETED, early_stopping)
-    # Registered after `validate`, so it stores the states this epoch's evaluation updated.
-    to_resume = {
-        "trainer": trainer,
-        "model": model,
-        "optimizer": optimizer,
-        "best_checkpoint": best,
-        "early_stopping": early_stopping,
-        "history": history,
-    }
-    # include_self: the file also lists itself, so a resumed run deletes it when superseded.
-    last = Checkpoint(
-        to_resume,
-        DiskSaver(str(ckpt_dir), require_empty=False),
-        filename_prefix="last",
-        n_saved=1,
-        include_self=True,
-    )
-    trainer.add_event_handler(Events.EPOCH_COMPLETED, last)
-
-    start_epoch = 0
-    if config["resume"]:
-        path = _last_checkpoint(ckpt_dir)
+    if args.resume:
+        path = last_checkpoint(out / CHECKPOINT_DIR)
         if path is None:
-            raise FileNotFoundError(f"--resume: no last_*.pt checkpoint in {ckpt_dir}")
-        state = torch.load(path, map_location=device, weights_only=True)
-        Checkpoint.load_objects(to_load={**to_resume, "checkpointer": last}, checkpoint=state)
-        start_epoch = trainer.state.epoch
-        if rank == 0:
-            print(f"Resumed from {path} at epoch {start_epoch}", flush=True)
-
-    started = time.perf_counter()
-    if start_epoch < config["epochs"]:
-        trainer.run(train_loader, max_epochs=config["epochs"])
-    elif rank == 0:
-        print(f"Already trained {start_epoch} epochs (--epochs {config['epochs']})", flush=True)
-    elapsed = time.perf_counter() - started
-    if tb_logger is not None:
-        tb_logger.close()
-
-    idist.barrier()  # the files of rank 0 are all written
-    if rank == 0:
-        _write_summary(config, out, trainer, history, start_epoch, world_size, elapsed)
+            raise SystemExit(
+                f"error: --resume: no checkpoint in {out / CHECKPOINT_DIR}; "
+                "start a new run without --resume"
+            )
+        return path
+    earlier = _earlier_run_files(out)
+    if earlier and not args.overwrite:
+        raise SystemExit(
+            f"error: {out} holds an earlier run; continue it with --resume, "
+            "or delete it and start over with --overwrite"
+        )
+    if os.environ.get("RANK", "0") != "0":
+        return None  # under torchrun, rank 0 alone deletes
+    for path in earlier:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return None
 
 
-def _write_summary(
-    config: dict,
-    out: Path,
-    trainer: Engine,
-    history: History,
-    start_epoch: int,
-    world_size: int,
-    elapsed: float,
-) -> None:
-    top = history.best()
-    ckpt_dir = out / "checkpoints"
-    summary = {
-        "best_val_accuracy": top["accuracy"] if top else None,
-        "best_epoch": top["epoch"] if top else None,
-        "final_val_accuracy": history.records[-1]["accuracy"] if history.records else None,
-        "epochs": trainer.state.epoch,
-        "start_epoch": start_epoch,
-        "max_epochs": config["epochs"],
-        "early_stopped": trainer.state.epoch < config["epochs"],
-        "world_size": world_size,
-        "train_seconds": round(elapsed, 2),
-        "best_checkpoints": sorted(p.name for p in ckpt_dir.glob("best_*.pt")),
-        "last_checkpoint": str(_last_checkpoint(ckpt_dir)),
-        "checkpoint_dir": str(ckpt_dir),
-        "tensorboard_dir": str(out / "tb"),
-        "history": history.records,
-    }
-    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-    lines = [
-        "",
-        "Digits MLP: summary",
-        f"  processes            {world_size}",
-        f"  epochs               {summary['epochs']} (from {start_epoch}, max {config['epochs']})"
-        + ("  stopped early" if summary["early_stopped"] else ""),
-        f"  best val accuracy    {summary['best_val_accuracy']:.4f} (epoch {summary['best_epoch']})"
-        if top
-        else "  best val accuracy    n/a",
-        f"  training time        {elapsed:.1f} s",
-        f"  best checkpoints     {', '.join(summary['best_checkpoints'])}",
-        f"  last checkpoint      {summary['last_checkpoint']}  (continue with --resume)",
-        f"  checkpoint dir       {ckpt_dir}",
-        f"  TensorBoard logs     {out / 'tb'}  (tensorboard --logdir {out / 'tb'})",
-    ]
-    print("\n".join(lines), flush=True)
+def finished_run_message(config: dict, epoch: int, stop_counter: int) -> str | None:
+    """One line saying the run to resume is already finished, or None if it is not."""
+    if epoch >= config["epochs"]:
+        return (
+            f"{config['output_dir']}: already trained {epoch} of --epochs {config['epochs']}; "
+            f"to train further: {train_further_hint(config, early_stopped=False)}"
+        )
+    if stop_counter >= config["patience"]:
+        return (
+            f"{config['output_dir']}: stopped early at epoch {epoch} (no better accuracy for "
+            f"{stop_counter} epochs, --patience {config['patience']}); to train further: "
+            f"{train_further_hint(config, early_stopped=True)}"
+        )
+    return None
 
 
 def _launched_by_torchrun() -> bool:
@@ -338,9 +175,28 @@ def main(argv: Sequence[str] | None = None) -> dict:
     """
     args = parse_args(argv)
     out = Path(args.output_dir).resolve()
+    resume_from = _prepare_run_folder(args, out)
+    config = {
+        **vars(args),
+        "output_dir": str(out),
+        "resume_from": resume_from and str(resume_from),
+        "profile": args.profile and str(Path(args.profile).resolve()),
+    }
+
+    # Imported here: torch takes seconds to import, and --help or a refusal need none of it.
+    import oxignite.distributed as idist
+    from oxignite.examples import digits_training
+
+    if resume_from is not None:
+        epoch, stop_counter = digits_training.checkpoint_progress(resume_from)
+        message = finished_run_message(config, epoch, stop_counter)
+        if message is not None:
+            print(message, flush=True)  # nothing is written
+            summary_path = out / SUMMARY_FILE
+            return json.loads(summary_path.read_text()) if summary_path.exists() else {}
+
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_FILE).unlink(missing_ok=True)
-    config = {**vars(args), "output_dir": str(out)}
     if _launched_by_torchrun():
         parallel = idist.Parallel(backend=args.backend)  # join torchrun's process group
     elif args.nproc > 1:
@@ -348,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     else:
         parallel = idist.Parallel(backend=None)
     with parallel as p:
-        p.run(training, config)
+        p.run(digits_training.training, config)
     summary_path = out / SUMMARY_FILE
     return json.loads(summary_path.read_text()) if summary_path.exists() else {}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import numbers
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -31,6 +33,8 @@ def _is_zero_redundancy_optimizer(obj: Any) -> bool:
 __all__ = ["BaseSaveHandler", "Checkpoint", "CheckpointEvents", "DiskSaver", "ModelCheckpoint"]
 
 _TMP_SUFFIX = ".tmp"
+# DiskSaver's temporary files: "." + final name + "." + mkstemp's 8 random characters + ".tmp".
+_TMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
 class CheckpointEvents(EventEnum):
@@ -105,7 +109,9 @@ class Checkpoint(_Serializable):
         global_step_transform: callable ``(engine, event_name) -> int`` giving the global step.
         filename_pattern: custom pattern with ``{filename_prefix}``, ``{name}``, ``{score}``,
             ``{score_name}``, ``{global_step}`` and ``{ext}``.
-        include_self: also store this handler's ``state_dict`` under key ``"checkpointer"``.
+        include_self: also store this handler's ``state_dict`` under key ``"checkpointer"``
+            (with a single object in ``to_save``, beside that object's state_dict entries,
+            as ignite does).
         greater_or_equal: on equal scores, replace the older file with the newer one.
         save_on_rank: rank that writes in distributed runs.
 
@@ -197,8 +203,40 @@ class Checkpoint(_Serializable):
         self.include_self = include_self
         self.greater_or_equal = greater_or_equal
         self.save_on_rank = save_on_rank
+        self._remove_temp_files()
 
     # ------------------------------------------------------------------ helpers
+    def _owns_filename(self, filename: str) -> bool:
+        """Whether ``filename`` is a name this handler could give a checkpoint."""
+        name = next(iter(self.to_save)) if len(self.to_save) == 1 else "checkpoint"
+        known = {
+            "filename_prefix": self.filename_prefix,
+            "name": name,
+            "ext": self.ext,
+            "score_name": str(self.score_name),
+        }
+        for global_step in (None, 0):
+            try:  # each field becomes a marker, so the rest of the pattern can be escaped
+                pattern = self._get_filename_pattern(global_step)
+                marked = pattern.format(**{f: f"\0{f}\0" for f in (*known, "score", "global_step")})
+            except (ValueError, KeyError, IndexError):
+                continue  # a pattern with format specs: claim nothing
+            regex = re.escape(marked)
+            for field in ("score", "global_step"):
+                regex = regex.replace(re.escape(f"\0{field}\0"), ".*")
+            for field, value in known.items():
+                regex = regex.replace(re.escape(f"\0{field}\0"), re.escape(value))
+            if re.fullmatch(regex, filename):
+                return True
+        return False
+
+    def _remove_temp_files(self) -> None:
+        """Removes temporary files left by saves of this handler that were killed mid-write
+        (only DiskSaver's temp names for this handler's file names, in its directory)."""
+        # ModelCheckpoint learns its objects' names at the first save.
+        if self.to_save and isinstance(self.save_handler, DiskSaver):
+            self.save_handler._remove_temp_files(self._owns_filename)
+
     def reset(self) -> None:
         """Forget the saved checkpoints (files are left on disk)."""
         self._saved = []
@@ -282,9 +320,12 @@ class Checkpoint(_Serializable):
         checkpoint = self._setup_checkpoint()
         name = "checkpoint"
         if len(checkpoint) == 1:
+            # One object is saved as its state_dict itself; with include_self, ignite adds a
+            # "checkpointer" key to that state_dict (a copy here: the object's stays as is).
             name = next(iter(checkpoint))
-            if not self.include_self:
-                checkpoint = checkpoint[name]
+            checkpoint = checkpoint[name]
+            if self.include_self:
+                checkpoint = copy.copy(checkpoint)
 
         filename = self._get_filename_pattern(global_step).format(
             filename_prefix=self.filename_prefix,
@@ -323,6 +364,7 @@ class Checkpoint(_Serializable):
         self._saved = saved
         if to_remove is not None and isinstance(self.save_handler, BaseSaveHandler):
             self.save_handler.remove(to_remove.filename)
+        self._remove_temp_files()
 
         engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
 
@@ -547,6 +589,23 @@ class DiskSaver(BaseSaveHandler):
         if idist.get_rank() != self.save_on_rank:
             return
         (self.dirname / filename).unlink()
+
+    def _remove_temp_files(self, owns: Callable[[str], bool]) -> None:
+        """Removes this saver's temporary files (left by a process killed while writing) whose
+        final name satisfies ``owns``; files of other writers and other names stay."""
+        if idist.get_rank() != self.save_on_rank or not self._atomic:
+            return
+        try:
+            names = os.listdir(self.dirname)
+        except OSError:
+            return
+        for name in names:
+            match = _TMP_NAME.match(name)
+            if match is not None and owns(match.group("target")):
+                try:
+                    os.remove(self.dirname / name)
+                except OSError:  # removed meanwhile, or not ours to remove
+                    pass
 
 
 def _fsync_dir(dirname: Path) -> None:

@@ -367,27 +367,15 @@ class CosineAnnealingScheduler(CyclicalScheduler):
         )
 
 
-class PiecewiseLinear(ParamScheduler):
-    """Piecewise linear interpolation between ``(event_index, value)`` milestones; constant
-    before the first and after the last milestone.
+class _PiecewiseLinearMixin:
+    """Linear interpolation between ``(milestone, value)`` pairs, shared by
+    :class:`PiecewiseLinear` and ``PiecewiseLinearStateScheduler``: the class using it
+    calls :meth:`_set_milestones` in ``__init__`` and counts ``event_index``."""
 
-    Example::
+    event_index: int
+    _state_attrs: list[str]
 
-        from oxignite.handlers import PiecewiseLinear
-        scheduler = PiecewiseLinear(optimizer, "lr",
-                                    milestones_values=[(10, 0.5), (20, 0.45), (21, 0.3), (30, 0.1)])
-        trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
-    """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        param_name: str,
-        milestones_values: list[tuple[int, float]],
-        save_history: bool = False,
-        param_group_index: int | None = None,
-    ):
-        super().__init__(optimizer, param_name, save_history, param_group_index=param_group_index)
+    def _set_milestones(self, milestones_values: list[tuple[int, float]]) -> None:
         if not isinstance(milestones_values, Sequence):
             raise TypeError(
                 "Argument milestones_values should be a list or tuple, "
@@ -418,23 +406,47 @@ class PiecewiseLinear(ParamScheduler):
             values.append(pair[1])
         self.values = values
         self.milestones = milestones
-        self._index = 0
+        self._index = 0  # the segment the last event fell in: events only move forward
         self._state_attrs += ["values", "milestones", "_index"]
 
     def _segment(self) -> tuple[int, int, float, float]:
         i = self.event_index
-        if self.milestones[0] > i:
+        if i < self.milestones[0]:
             return i - 1, i, self.values[0], self.values[0]
-        if self.milestones[-1] <= i:
+        if i >= self.milestones[-1]:
             return i, i + 1, self.values[-1], self.values[-1]
-        while not (self.milestones[self._index] <= i < self.milestones[self._index + 1]):
+        while not self.milestones[self._index] <= i < self.milestones[self._index + 1]:
             self._index += 1
         k = self._index
         return self.milestones[k], self.milestones[k + 1], self.values[k], self.values[k + 1]
 
     def get_param(self) -> float:
-        start_i, end_i, start_v, end_v = self._segment()
-        return start_v + (end_v - start_v) * (self.event_index - start_i) / (end_i - start_i)
+        start, end, start_value, end_value = self._segment()
+        return start_value + (end_value - start_value) * (self.event_index - start) / (end - start)
+
+
+class PiecewiseLinear(_PiecewiseLinearMixin, ParamScheduler):
+    """Piecewise linear interpolation between ``(event_index, value)`` milestones; constant
+    before the first and after the last milestone.
+
+    Example::
+
+        from oxignite.handlers import PiecewiseLinear
+        scheduler = PiecewiseLinear(optimizer, "lr",
+                                    milestones_values=[(10, 0.5), (20, 0.45), (21, 0.3), (30, 0.1)])
+        trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        param_name: str,
+        milestones_values: list[tuple[int, float]],
+        save_history: bool = False,
+        param_group_index: int | None = None,
+    ):
+        super().__init__(optimizer, param_name, save_history, param_group_index=param_group_index)
+        self._set_milestones(milestones_values)
 
 
 class ParamGroupScheduler:
@@ -954,6 +966,11 @@ class _GroupReduceLROnPlateau(ReduceLROnPlateau):
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        # ignite's state carries its own scheduler's bound `_reduce_lr`; installing it would
+        # make this scheduler reduce the writer's optimizer, so the key is dropped.
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "_reduce_lr"})
+
 
 class ReduceLROnPlateauScheduler(ParamScheduler):
     """Reduce the lr when ``engine.state.metrics[metric_name]`` stops improving (wraps
@@ -1047,3 +1064,13 @@ class ReduceLROnPlateauScheduler(ParamScheduler):
             scheduler(engine=engine)  # type: ignore[arg-type]
             values.append([i, scheduler.optimizer_param_groups[0]["lr"]])
         return values
+
+
+def __getattr__(name: str) -> Any:
+    # ignite's module path for BatchSizeScheduler; it lives in its own module, imported on
+    # demand because that module imports this one.
+    if name == "BatchSizeScheduler":
+        from oxignite.handlers.batch_size_scheduler import BatchSizeScheduler
+
+        return BatchSizeScheduler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

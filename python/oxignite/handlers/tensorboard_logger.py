@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from torch.optim import Optimizer
+from typing import Any
 
 from oxignite.engine import Engine
+from oxignite.handlers._logger_common import (
+    checked_global_step,
+    param_tensors,
+    reduced_key,
+    tag_prefix,
+)
 from oxignite.handlers.base_logger import (
     BaseLogger,
     BaseOptimizerParamsHandler,
@@ -84,8 +88,27 @@ def _check_logger(logger: Any, handler_name: str) -> None:
         )
 
 
-def _prefix(tag: str | None) -> str:
-    return f"{tag}/" if tag else ""
+def _add_scalars(
+    handler: Any, engine: Engine, logger: TensorboardLogger, event_name: Any, grads: bool
+) -> None:
+    global_step = engine.state.get_event_attrib_value(event_name)
+    for name, t in param_tensors(handler.weights, grads):
+        logger.writer.add_scalar(
+            reduced_key(handler, grads, name), handler.reduction(t), global_step
+        )
+
+
+def _add_histograms(
+    handler: Any, engine: Engine, logger: TensorboardLogger, event_name: Any, grads: bool
+) -> None:
+    global_step = engine.state.get_event_attrib_value(event_name)
+    prefix = f"{tag_prefix(handler.tag)}{'grads' if grads else 'weights'}/"
+    for name, t in param_tensors(handler.weights, grads):
+        logger.writer.add_histogram(
+            tag=prefix + name.replace(".", "/"),
+            values=t.detach().cpu().numpy(),
+            global_step=global_step,
+        )
 
 
 class OutputHandler(BaseOutputHandler):
@@ -98,27 +121,10 @@ class OutputHandler(BaseOutputHandler):
                                                    global_step_transform=global_step_from_engine(trainer)))
     """
 
-    def __init__(
-        self,
-        tag: str,
-        metric_names: list[str] | str | None = None,
-        output_transform: Callable | None = None,
-        global_step_transform: Callable | None = None,
-        state_attributes: list[str] | None = None,
-    ):
-        super().__init__(
-            tag, metric_names, output_transform, global_step_transform, state_attributes
-        )
-
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "OutputHandler")
         metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
-        global_step = self.global_step_transform(engine, event_name)
-        if not isinstance(global_step, int):
-            raise TypeError(
-                f"global_step must be int, got {type(global_step)}. "
-                "Please check the output of global_step_transform."
-            )
+        global_step = checked_global_step(self, engine, event_name)
         for key, value in metrics.items():
             logger.writer.add_scalar(key, value, global_step)
 
@@ -132,13 +138,10 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
                          event_name=Events.ITERATION_STARTED)
     """
 
-    def __init__(self, optimizer: Optimizer, param_name: str = "lr", tag: str | None = None):
-        super().__init__(optimizer, param_name, tag)
-
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "OptimizerParamsHandler")
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = _prefix(self.tag)
+        prefix = tag_prefix(self.tag)
         for i, group in enumerate(self.optimizer.param_groups):
             logger.writer.add_scalar(
                 f"{prefix}{self.param_name}/group_{i}", float(group[self.param_name]), global_step
@@ -156,15 +159,7 @@ class WeightsScalarHandler(BaseWeightsScalarHandler):
 
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "WeightsScalarHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = _prefix(self.tag)
-        for name, p in self.weights:
-            name = name.replace(".", "/")
-            logger.writer.add_scalar(
-                f"{prefix}weights_{self.reduction.__name__}/{name}",
-                self.reduction(p.data),
-                global_step,
-            )
+        _add_scalars(self, engine, logger, event_name, grads=False)
 
 
 class WeightsHistHandler(BaseWeightsHandler):
@@ -178,15 +173,7 @@ class WeightsHistHandler(BaseWeightsHandler):
 
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "WeightsHistHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = _prefix(self.tag)
-        for name, p in self.weights:
-            name = name.replace(".", "/")
-            logger.writer.add_histogram(
-                tag=f"{prefix}weights/{name}",
-                values=p.data.detach().cpu().numpy(),
-                global_step=global_step,
-            )
+        _add_histograms(self, engine, logger, event_name, grads=False)
 
 
 class GradsScalarHandler(BaseWeightsScalarHandler):
@@ -200,17 +187,7 @@ class GradsScalarHandler(BaseWeightsScalarHandler):
 
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "GradsScalarHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = _prefix(self.tag)
-        for name, p in self.weights:
-            if p.grad is None:
-                continue
-            name = name.replace(".", "/")
-            logger.writer.add_scalar(
-                f"{prefix}grads_{self.reduction.__name__}/{name}",
-                self.reduction(p.grad),
-                global_step,
-            )
+        _add_scalars(self, engine, logger, event_name, grads=True)
 
 
 class GradsHistHandler(BaseWeightsHandler):
@@ -224,14 +201,4 @@ class GradsHistHandler(BaseWeightsHandler):
 
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "GradsHistHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = _prefix(self.tag)
-        for name, p in self.weights:
-            if p.grad is None:
-                continue
-            name = name.replace(".", "/")
-            logger.writer.add_histogram(
-                tag=f"{prefix}grads/{name}",
-                values=p.grad.detach().cpu().numpy(),
-                global_step=global_step,
-            )
+        _add_histograms(self, engine, logger, event_name, grads=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 from typing import Any, Callable
 
@@ -12,6 +13,12 @@ from oxignite.engine import Engine
 from oxignite.handlers.utils import _apply_to_type, _check_callable
 
 __all__ = ["TerminateOnNan"]
+
+_isfinite = math.isfinite
+
+
+def _identity(x: Any) -> Any:
+    return x
 
 
 class _NonFinite(Exception):
@@ -26,20 +33,45 @@ class TerminateOnNan:
     Args:
         output_transform: callable mapping ``engine.state.output`` to the value(s) to check.
 
+    Host-device syncs: checking a tensor's values reads them on the host, so each call waits
+    for the device that computes them (one ``.item()`` for a 0-d loss). Attached as usual, on
+    every ``ITERATION_COMPLETED``, that is one sync per iteration. To check without syncing
+    every iteration, attach it to a filtered event: ``Events.ITERATION_COMPLETED(every=100)``
+    checks the output of one iteration in 100 (a diverged loss stays NaN or infinite, so
+    the run stops at most 99 iterations later).
+
     Example::
 
         from oxignite.engine import Events
         from oxignite.handlers import TerminateOnNan
         trainer.add_event_handler(Events.ITERATION_COMPLETED, TerminateOnNan())
+        # or, reading a device loss once every 100 iterations:
+        trainer.add_event_handler(Events.ITERATION_COMPLETED(every=100), TerminateOnNan())
     """
 
-    def __init__(self, output_transform: Callable = lambda x: x):
+    def __init__(self, output_transform: Callable = _identity):
         _check_callable(output_transform, "output_transform", allow_none=False)
         self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
         self._output_transform = output_transform
 
     def __call__(self, engine: Engine) -> None:
-        output = self._output_transform(engine.state.output)
+        output = engine.state.output
+        if self._output_transform is not _identity:
+            output = self._output_transform(output)
+        # Fast path for the common outputs (a number, a 0-d tensor): no torch op.
+        cls = type(output)
+        if (cls is float and _isfinite(output)) or cls is int:
+            return
+        if cls is not float and isinstance(output, torch.Tensor) and output.ndim == 0:
+            try:
+                if _isfinite(output.item()):  # the documented per-call read
+                    return
+            except TypeError:  # a complex value: the general check below
+                pass
+        self._check(engine, output)
+
+    def _check(self, engine: Engine, output: Any) -> None:
+        """ignite's check of any output: every number and tensor in nested collections."""
 
         def check(x: Any) -> None:
             if isinstance(x, numbers.Number):

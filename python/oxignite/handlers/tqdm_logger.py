@@ -40,6 +40,18 @@ class ProgressBar(BaseLogger):
     Only rank 0 draws in distributed runs; on other ranks ``attach`` and ``log_message`` do
     nothing.
 
+    Cost and host-device syncs: attached to a plain ``ITERATION_*`` event (the default), the
+    bar's counter moves on every iteration, but its text (the description, and the postfix
+    from ``output_transform``, ``metric_names`` and ``state_attributes``) is built only when
+    tqdm is about to redraw (its ``miniters`` / ``mininterval``, 0.1 s by default), and on
+    each bar's first and last iteration, where it is built and drawn exactly as ignite does,
+    so the bar opens and closes with ignite's text (on filtered or epoch events: at every
+    call, as ignite). A loss tensor on a device is therefore read (``.item()``) once per
+    redraw, not every iteration, and ``output_transform`` is called only then. (ignite builds
+    the text and redraws on every event.) Metrics shown are read as they are: a
+    ``RunningAverage(..., keep_on_device=True)`` is brought to the host only when the bar
+    shows it.
+
     Args:
         persist: keep the bar on screen after it is closed.
         bar_format: tqdm ``bar_format`` (``None`` for tqdm's default).
@@ -63,9 +75,10 @@ class ProgressBar(BaseLogger):
     ):
         try:
             from tqdm.autonotebook import tqdm
-        except ImportError as e:  # pragma: no cover
+        except ImportError as e:
             raise ModuleNotFoundError(
-                "ProgressBar requires tqdm to be installed: pip install tqdm"
+                "This submodule requires tqdm to be installed. "
+                "Please install it with the command: \n pip install tqdm"
             ) from e
         self.pbar_cls = tqdm
         self.pbar: Any = None
@@ -123,7 +136,8 @@ class ProgressBar(BaseLogger):
             state_attributes: ``engine.state`` attributes to show.
         """
         if _base_event(event_name) not in self._events_order:
-            raise ValueError(f"Logging event {event_name} is not in allowed events for this engine")
+            name = getattr(event_name, "name", event_name)  # ignite names it by ``.name``
+            raise ValueError(f"Logging event {name} is not in allowed events for this engine")
         if getattr(closing_event_name, "filter", None) is not None:
             raise ValueError("Closing Event should not be a filtered event")
         if _base_event(closing_event_name) not in self._events_order:
@@ -176,6 +190,8 @@ class _OutputHandler(BaseOutputHandler):
             description, metric_names, output_transform, None, state_attributes=state_attributes
         )
         self.closing_event_name = closing_event_name
+        self._kind_cache: tuple | None = None
+        self._fast_event: Any = None
 
     @staticmethod
     def get_max_number_events(event_name: Any, engine: Engine) -> int | None:
@@ -185,24 +201,80 @@ class _OutputHandler(BaseOutputHandler):
             return engine.state.max_epochs
         return 1
 
-    def __call__(self, engine: Engine, logger: ProgressBar, event_name: Any) -> None:
-        pbar_total = self.get_max_number_events(event_name, engine)
-        if logger.pbar is None:
-            logger._reset(pbar_total=pbar_total)
+    def _event_kind(self, event_name: Any) -> tuple[bool, bool]:
+        """(counts iterations, unfiltered) for ``event_name``, cached by identity: the
+        handler is called with the same event object every time."""
+        cached = self._kind_cache
+        if cached is not None and cached[0] is event_name:
+            return cached[1]
+        kind = (
+            event_name in (Events.ITERATION_STARTED, Events.ITERATION_COMPLETED),
+            getattr(event_name, "filter", None) is None,
+        )
+        self._kind_cache = (event_name, kind)
+        return kind
 
+    def _render(self, engine: Engine, pbar: Any, refresh: bool) -> None:
+        """Set the bar's description and postfix from the engine's current state; with
+        ``refresh``, redraw after each, as ignite does."""
         desc = self.tag or ("Iteration" if engine.state.max_epochs == 1 else "Epoch")
         n_closing = self.get_max_number_events(self.closing_event_name, engine)
         if n_closing and n_closing > 1:
             step = engine.state.get_event_attrib_value(self.closing_event_name)
             desc += f" [{step}/{n_closing}]"
-        logger.pbar.set_description(desc)
+        pbar.set_description(desc, refresh=refresh)
 
         rendered = self._setup_output_metrics_state_attrs(engine, log_text=True)
         metrics = OrderedDict(("_".join(key[1:]), value) for key, value in rendered.items())
         if metrics:
-            logger.pbar.set_postfix(metrics)
+            pbar.set_postfix(metrics, refresh=refresh)
 
+    def __call__(self, engine: Engine, logger: ProgressBar, event_name: Any) -> None:
+        # ignite formats the description and postfix and redraws the bar after each, on every
+        # call (tqdm's set_description/set_postfix refresh by default). On a plain iteration
+        # event this does it only where it shows: on each bar's first and last iteration (and
+        # when the engine is terminating), exactly as ignite, so the bar opens and closes with
+        # ignite's frames; in between, the text is formatted only just before tqdm redraws
+        # (its miniters/mininterval test), and otherwise only the counter moves: no
+        # ``output_transform`` call, no read of a device tensor (no host-device sync).
+        if event_name is self._fast_event:
+            state = engine.state
+            total = state.epoch_length
+            pbar = logger.pbar
+            if total is not None and pbar is not None and not pbar.disable:
+                step = (state.iteration - 1) % total + 1
+                if step != total and not engine.should_terminate:
+                    if _will_redraw(pbar, step):
+                        self._render(engine, pbar, refresh=False)
+                        pbar.update(step - pbar.n)
+                    else:
+                        pbar.n = step  # all that tqdm's update does when it does not redraw
+                    return
+        self._update(engine, logger, event_name)
+
+    def _update(self, engine: Engine, logger: ProgressBar, event_name: Any) -> None:
+        """ignite's update: the bar created if needed, the text set and drawn, the counter
+        moved."""
+        per_iteration, unfiltered = self._event_kind(event_name)
+        if per_iteration and unfiltered:
+            # A plain iteration event: later calls may take the fast path above.
+            self._fast_event = event_name
+        pbar_total = self.get_max_number_events(event_name, engine)
+        if logger.pbar is None:
+            logger._reset(pbar_total=pbar_total)
+        pbar = logger.pbar
+        self._render(engine, pbar, refresh=True)
         global_step = engine.state.get_event_attrib_value(event_name)
         if pbar_total is not None:
             global_step = (global_step - 1) % pbar_total + 1
-        logger.pbar.update(global_step - logger.pbar.n)
+        pbar.update(global_step - pbar.n)
+
+
+def _will_redraw(pbar: Any, n: int) -> bool:
+    """Whether ``pbar.update`` to the count ``n`` will redraw: tqdm's own test, in its order
+    (the counter against ``miniters`` first, then the clock against ``mininterval`` and
+    ``delay``)."""
+    if n - pbar.last_print_n < pbar.miniters:
+        return False
+    now = pbar._time()
+    return now - pbar.last_print_t >= pbar.mininterval and now >= pbar.start_t + pbar.delay

@@ -7,20 +7,28 @@ from collections.abc import Sequence
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import Metric, reinit__is_reduced
 
 
 class _SumOfErrors(Metric):
-    """Accumulates ``sum(error(y_pred - y))`` and the number of samples (first dimension)."""
+    """Accumulates ``sum(error(y_pred - y))`` and the number of samples (first dimension).
 
-    _state_dict_all_req_keys = ("_sum_of_errors", "_num_examples")
+    Subclasses name the running sum as ignite does (``_sum_name``), so that state_dicts and
+    checkpoints are interchangeable with ignite's, and all-reduce it in their ``compute``.
+    """
+
+    _sum_name: str  # ignite's attribute name for the running sum
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._state_dict_all_req_keys = (cls._sum_name, "_num_examples")
 
     def _error(self, diff: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     @reinit__is_reduced
     def reset(self) -> None:
-        self._sum_of_errors = torch.tensor(0.0, device=self._device)
+        self.__dict__[self._sum_name] = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
     @reinit__is_reduced
@@ -32,13 +40,12 @@ class _SumOfErrors(Metric):
                 f"{tuple(y_pred.shape)} vs {tuple(y.shape)}."
             )
         errors = self._error(y_pred - y.view_as(y_pred))
-        self._sum_of_errors += torch.sum(errors).to(self._device)
+        self.__dict__[self._sum_name] += torch.sum(errors).to(self._device)
         self._num_examples += y.shape[0]
 
-    @sync_all_reduce("_sum_of_errors", "_num_examples")
     def _mean_error(self) -> float:
         if self._num_examples == 0:
             raise NotComputableError(
                 f"{type(self).__name__} must have at least one example before it can be computed."
             )
-        return self._sum_of_errors.item() / self._num_examples
+        return self.__dict__[self._sum_name].item() / self._num_examples

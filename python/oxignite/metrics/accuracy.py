@@ -41,6 +41,7 @@ class _BaseClassification(Metric):
     def reset(self) -> None:
         self._type = None
         self._num_classes = None
+        self._multiclass_shapes: tuple | None = None
 
     def _check_shape(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = output
@@ -152,9 +153,15 @@ class Accuracy(_BaseClassification):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        self._check_shape(output)
-        self._check_type(output)
-        y_pred, y = output[0].detach(), output[1].detach()
+        y_pred, y = output[0], output[1]
+        shapes = (y_pred.shape, y.shape)
+        if shapes != self._multiclass_shapes:
+            self._check_shape(output)
+            self._check_type(output)
+            # Multiclass checks depend on the shapes only (binary and multilabel ones read
+            # the values): batches of already checked shapes skip them.
+            self._multiclass_shapes = shapes if self._type == "multiclass" else None
+        # No detach: argmax/eq/all give integer/bool tensors, which carry no graph.
 
         if self._type == "binary":
             correct = torch.eq(y_pred.view(-1).to(y), y.view(-1))
@@ -168,7 +175,10 @@ class Accuracy(_BaseClassification):
             y = torch.transpose(y, 1, last).reshape(-1, num_classes)
             correct = torch.all(y == y_pred.type_as(y), dim=-1)
 
-        self._num_correct += torch.sum(correct).to(self._device)
+        n_correct = torch.sum(correct)
+        if n_correct.device != self._device:
+            n_correct = n_correct.to(self._device)
+        self._num_correct += n_correct
         self._num_examples += correct.shape[0]
 
     @sync_all_reduce("_num_examples", "_num_correct")

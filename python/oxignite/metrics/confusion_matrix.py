@@ -74,6 +74,7 @@ class ConfusionMatrix(Metric):
         n = self.num_classes
         self.confusion_matrix = torch.zeros(n, n, dtype=torch.int64, device=self._device)
         self._num_examples = 0
+        self._checked_shapes: tuple | None = None
 
     def _check_shape(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:
         expected = f"(batch_size, num_classes (currently set to {self.num_classes}), ...)"
@@ -97,20 +98,27 @@ class ConfusionMatrix(Metric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = output[0].detach(), output[1].detach()
-        self._check_shape(y_pred, y)
+        # No detach: argmax and the labels are integer tensors, which carry no graph.
+        y_pred, y = output[0], output[1]
+        shapes = (y_pred.shape, y.shape)
+        if shapes != self._checked_shapes:  # the checks depend on the shapes only
+            self._check_shape(y_pred, y)
+            self._checked_shapes = shapes
         self._num_examples += y_pred.shape[0]
 
         y_pred = torch.argmax(y_pred, dim=1).flatten()
         y = y.flatten()
         valid = (y >= 0) & (y < self.num_classes)
         y, y_pred = y[valid], y_pred[valid]
+        if y.dtype != torch.int64:
+            y = y.long()
         # Encode (true, pred) pairs as one index so a single bincount fills the matrix.
-        indices = self.num_classes * y.long() + y_pred
+        indices = self.num_classes * y + y_pred
         counts = torch.bincount(indices, minlength=self.num_classes**2)
-        self.confusion_matrix += counts.reshape(self.num_classes, self.num_classes).to(
-            self.confusion_matrix
-        )
+        matrix = self.confusion_matrix
+        if counts.device != matrix.device:
+            counts = counts.to(matrix)
+        matrix += counts.reshape(self.num_classes, self.num_classes)
 
     @sync_all_reduce("confusion_matrix", "_num_examples")
     def compute(self) -> torch.Tensor:

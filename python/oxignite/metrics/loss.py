@@ -73,7 +73,9 @@ class Loss(Metric):
                 f"loss_fn did not return the average loss: got shape {tuple(average_loss.shape)}"
             )
         n = self._batch_size(y)
-        self._sum += average_loss.to(self._device) * n
+        if average_loss.device != self._device:
+            average_loss = average_loss.to(self._device)
+        self._sum += average_loss * n
         self._num_examples += n
 
     @sync_all_reduce("_sum", "_num_examples")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from oxignite.metrics._regression import _SumOfErrors
+from oxignite.metrics.metric import sync_all_reduce
 
 __all__ = ["MeanAbsoluteError"]
 
@@ -22,8 +23,11 @@ class MeanAbsoluteError(_SumOfErrors):
         assert mae.compute() == 1.5
     """
 
+    _sum_name = "_sum_of_absolute_errors"  # as in ignite: saved states load in both
+
     def _error(self, diff: torch.Tensor) -> torch.Tensor:
         return diff.abs()
 
+    @sync_all_reduce("_sum_of_absolute_errors", "_num_examples")
     def compute(self) -> float:
         return self._mean_error()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from oxignite.metrics._regression import _SumOfErrors
+from oxignite.metrics.metric import sync_all_reduce
 
 __all__ = ["MeanSquaredError"]
 
@@ -23,8 +24,11 @@ class MeanSquaredError(_SumOfErrors):
         assert mse.compute() == 2.5
     """
 
+    _sum_name = "_sum_of_squared_errors"  # as in ignite: saved states load in both
+
     def _error(self, diff: torch.Tensor) -> torch.Tensor:
         return diff.pow(2)
 
+    @sync_all_reduce("_sum_of_squared_errors", "_num_examples")
     def compute(self) -> float:
         return self._mean_error()

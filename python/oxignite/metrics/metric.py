@@ -49,6 +49,8 @@ _RESULT_MODES = ("flatten", "named", "both")
 _CPU = torch.device("cpu")
 _EPOCH_WISE = EpochWise()
 _STATE_KEY = "__metric_state_per_rank"
+_is_grad_enabled = torch.is_grad_enabled
+_set_grad_enabled = torch._C._set_grad_enabled
 
 
 def _identity(x: Any) -> Any:
@@ -148,10 +150,37 @@ class Metric(metaclass=ABCMeta):
         """Engine callback: reset the metric."""
         self.reset()
 
-    @torch.no_grad()
     def iteration_completed(self, engine: Engine) -> None:
-        """Engine callback: transform ``engine.state.output`` and feed it to ``update``."""
-        output = self._output_transform(engine.state.output)
+        """Engine callback: transform ``engine.state.output`` and feed it to ``update``
+        (both without grad, as under ``torch.no_grad()``)."""
+        # Grad mode is switched directly: a ``torch.no_grad()`` context costs an object and
+        # several calls per batch.
+        grad = _is_grad_enabled()
+        if grad:
+            _set_grad_enabled(False)
+        try:
+            output = self._output_transform(engine.state.output)
+            if (
+                type(output) is tuple
+                and len(output) == 2
+                and isinstance(output[0], torch.Tensor)
+                and isinstance(output[1], torch.Tensor)
+            ):
+                self.update(output)  # the common (y_pred, y) pair: nothing to unroll
+            else:
+                self._feed_output(output)
+        finally:
+            if grad:
+                _set_grad_enabled(True)
+
+    @torch.no_grad()
+    def _feed(self, output: Any) -> None:
+        """Feed an already transformed output to ``update``, without grad."""
+        self._feed_output(output)
+
+    def _feed_output(self, output: Any) -> None:
+        """Feed an already transformed output to ``update`` (one call per pair when it is
+        made of lists; a mapping is read at ``required_output_keys``)."""
         if isinstance(output, Mapping):
             if self.required_output_keys is None:
                 raise TypeError(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
@@ -17,6 +20,16 @@ if TYPE_CHECKING:
 __all__ = ["RunningAverage"]
 
 _RUNNING_BATCH_WISE = RunningBatchWise()
+# 0-d tensors of these dtypes are averaged as Python floats (see ``iteration_completed``).
+_FAST_DTYPES = (torch.float32, torch.float64)
+_F32 = struct.Struct("f")
+_F32X2 = struct.Struct("ff")
+
+
+def _f32(x: float) -> float:
+    """``x`` rounded to float32. One float32 ``+`` or ``*`` done in float64 and rounded once
+    is the float32 result, so this reproduces torch's float32 arithmetic exactly."""
+    return _F32.unpack(_F32.pack(x))[0]
 
 
 class RunningAverage(Metric):
@@ -33,9 +46,25 @@ class RunningAverage(Metric):
             ``False`` = ``usage=RunningBatchWise()``. ``None`` (default) lets ``usage`` decide.
         device: device for the output-transform case (must be None with ``src``).
         skip_unrolling: see :class:`~oxignite.metrics.Metric`.
+        keep_on_device: (keyword only, not in ignite) average the output on its own device
+            and store the 0-d tensor itself in ``engine.state.metrics[name]``, so that no
+            iteration reads the device; default False. See "Host-device syncs" below.
 
     By default it is attached with ``usage=RunningBatchWise()``: updated every iteration and
     kept across epochs.
+
+    Host-device syncs: as in ignite, ``engine.state.metrics[name]`` holds a Python float
+    after every iteration, so with a loss tensor on an accelerator each iteration reads it
+    once (``.item()``), which waits for the device. With ``keep_on_device=True`` the average
+    is kept as a tensor on the output's device (``torch.lerp``, no read) and published as
+    is; readers convert it when they need a number: :class:`~oxignite.handlers.ProgressBar`
+    at its redraw, loggers at their event. ``compute()`` and ``state_dict()`` give ignite's
+    values in both modes (with ``keep_on_device``, as a tensor on the output's device,
+    averaged with ``torch.lerp``: equal to float tolerance).
+
+    Cost: when the averaged output is a Python number or a 0-d float32/float64 tensor (the
+    common ``loss`` case, not distributed), the average is kept as a Python float computed
+    with the output dtype's rounding (bitwise ignite's values), without torch operations.
 
     Example::
 
@@ -58,6 +87,8 @@ class RunningAverage(Metric):
         epoch_bound: bool | None = None,
         device: str | torch.device | None = None,
         skip_unrolling: bool = False,
+        *,
+        keep_on_device: bool = False,
     ) -> None:
         if not (isinstance(src, Metric) or src is None):
             raise TypeError(f"Argument src should be a Metric or None, got {type(src)}.")
@@ -89,8 +120,16 @@ class RunningAverage(Metric):
                 "with `usage=SingleEpochRunningBatchWise()` and `epoch_bound=False` is "
                 "equivalent with `usage=RunningBatchWise()`."
             )
+        if not isinstance(keep_on_device, bool):
+            raise TypeError(
+                f"Argument keep_on_device should be a bool, got {type(keep_on_device)}."
+            )
         self.epoch_bound = epoch_bound
         self.alpha = alpha
+        self._keep_on_device = keep_on_device
+        # alpha and 1 - alpha as torch multiplies them into float32 tensors.
+        self._alpha32 = _f32(alpha)
+        self._beta32 = _f32(1.0 - alpha)
         super().__init__(
             output_transform=output_transform, device=device, skip_unrolling=skip_unrolling
         )
@@ -98,11 +137,113 @@ class RunningAverage(Metric):
     @reinit__is_reduced
     def reset(self) -> None:
         self._value: float | torch.Tensor | None = None
+        # The dtype of the 0-d tensors averaged as a float in ``_value`` (None: numbers).
+        self._value_dtype: torch.dtype | None = None
+        # The float fast path (see the class docstring), decided here rather than per
+        # iteration; the distributed world size is looked up once per reset. Its settings
+        # are one tuple: Metric's ``__getattr__`` makes every attribute read slower.
+        self._single_process = idist.get_world_size() == 1
+        self._fast: tuple | None = None
+        if self.src is None and self._single_process and not self._keep_on_device:
+            self._fast = (self._output_transform, self.alpha, self._alpha32, self._beta32)
         if isinstance(self.src, Metric):
             self.src.reset()
 
+    def iteration_completed(self, engine: Engine) -> None:
+        fast = self._fast
+        if fast is None:
+            output = self._output_transform(engine.state.output)
+            if (
+                self._keep_on_device
+                and self.src is None
+                and self._single_process
+                and self._device_update(output)
+            ):
+                return
+            self._general_update(output)
+            return
+        # A number or a 0-d float32/float64 tensor is averaged as a Python float.
+        transform, alpha, alpha32, beta32 = fast
+        output = transform(engine.state.output)
+        cls = type(output)
+        if cls is float or cls is int:
+            x, dtype = float(output), None
+        elif (
+            isinstance(output, torch.Tensor)
+            and output.ndim == 0
+            and ((dtype := output.dtype) is torch.float32 or dtype is torch.float64)
+        ):
+            x = output.item()  # the documented per-iteration read
+        else:
+            self._general_update(output)
+            return
+        value = self._value
+        if value is None:
+            self._value, self._value_dtype = x, dtype
+        elif type(value) is not float or self._value_dtype is not dtype:
+            self._general_update(output)  # a change of kind: ignite's arithmetic
+        elif dtype is torch.float32:
+            # torch: float32(v * float32(alpha)) + float32(float32(1 - alpha) * x), rounded
+            kept, added = _F32X2.unpack(_F32X2.pack(value * alpha32, beta32 * x))
+            self._value = _F32.unpack(_F32.pack(kept + added))[0]
+        else:
+            self._value = value * alpha + (1.0 - alpha) * x
+
+    def _general_update(self, output: Any) -> None:
+        if type(self._value) is float and self._value_dtype is not None:
+            self._value = self._ignite_value()  # hand the general path ignite's tensor
+        self._feed(output)
+
+    def _device_update(self, output: Any) -> bool:
+        """keep_on_device: average a tensor where it lives, without reading it."""
+        if not isinstance(output, torch.Tensor):
+            return False
+        output = output.detach()
+        value = self._value
+        if value is None:
+            self._value = output.clone()
+        elif isinstance(value, torch.Tensor) and value.dtype == output.dtype:
+            self._value = torch.lerp(value, output, 1.0 - self.alpha)
+        else:
+            return False
+        return True
+
+    def _ignite_value(self) -> float | torch.Tensor | None:
+        """``_value`` as ignite holds it: a tensor when tensors were averaged."""
+        value = self._value
+        if type(value) is float and self._value_dtype is not None:
+            return torch.tensor(value, dtype=self._value_dtype, device=self._device)
+        return value
+
+    def completed(self, engine: Engine, name: str) -> None:
+        value = self._value
+        if type(value) is float or (self._keep_on_device and isinstance(value, torch.Tensor)):
+            engine.state.metrics[name] = value  # ignite: compute(), then .item() of a tensor
+        else:
+            super().completed(engine, name)
+
+    def _state_dict_per_rank(self) -> OrderedDict:
+        state = super()._state_dict_per_rank()
+        state["_value"] = self._ignite_value()
+        return state
+
+    def _load_state_dict_per_rank(self, state: Mapping) -> None:
+        super()._load_state_dict_per_rank(state)
+        self._value_dtype = None
+        value = self._value
+        if (
+            not self._keep_on_device
+            and isinstance(value, torch.Tensor)
+            and value.dtype in _FAST_DTYPES
+            and value.dim() == 0
+        ):
+            # Back to the float form, so that the next updates take the fast path.
+            self._value, self._value_dtype = value.item(), value.dtype
+
     @reinit__is_reduced
     def update(self, output: Any) -> None:
+        if type(self._value) is float and self._value_dtype is not None:
+            self._value = self._ignite_value()  # from the fast path: back to ignite's tensor
         if self.src is None:
             if isinstance(output, torch.Tensor):
                 output = output.detach().to(self._device, copy=True)
@@ -118,7 +259,7 @@ class RunningAverage(Metric):
             self._value = self._value * self.alpha + (1.0 - self.alpha) * value
 
     def compute(self) -> float | torch.Tensor:
-        return self._value
+        return self._ignite_value()
 
     def _usage(self, usage: str | MetricUsage) -> MetricUsage:
         usage = self._check_usage(usage)

@@ -1,0 +1,235 @@
+"""Per-batch ``update`` cost of the issue-11 metrics: hand-written torch vs pytorch-ignite vs
+oxignite.
+
+    python benches/metrics_update.py [--batches N] [--repeat R] [--clock wall|cpu]
+    OXIGNITE_BENCH_QUICK=1 python benches/metrics_update.py     # smoke run, a few seconds
+
+Each metric is fed batches of 32 samples through the evaluator's call path
+(``metric.iteration_completed(engine)``: output transform, unrolling check, ``update``; the
+last column calls ``update`` alone, the metric's own cost), and
+the hand-written column does the same torch operations in a plain loop with plain
+accumulators. All run interleaved (rotating their order) with the garbage collector
+off; the table gives median µs per batch and the median of the per-repeat oxignite/hand
+ratios, with the issue's target (<= 1.2x). The script exits non-zero if a metric's value
+differs from the hand-written one. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import os
+import statistics
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+QUICK = os.environ.get("OXIGNITE_BENCH_QUICK") == "1"
+LIBS = ("hand", "ignite", "oxignite", "oxignite_update")
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+B, C = 32, 10
+
+torch.set_num_threads(1)
+
+
+def make_batches(n: int) -> dict:
+    g = torch.Generator().manual_seed(5)
+
+    def many(fn: Callable[[], tuple]) -> list:
+        return [fn() for _ in range(n)]
+
+    return {
+        "logits": many(lambda: (torch.randn(B, C, generator=g), torch.randn(B, C, generator=g))),
+        "images": many(
+            lambda: (torch.rand(B, 3, 16, 16, generator=g), torch.rand(B, 3, 16, 16, generator=g))
+        ),
+        "multilabel": many(
+            lambda: (
+                torch.randint(0, 2, (B, C), generator=g),
+                torch.randint(0, 2, (B, C), generator=g),
+            )
+        ),
+        "scores": many(
+            lambda: (torch.rand(B, C, generator=g), torch.randint(0, C, (B,), generator=g))
+        ),
+        "binary": many(
+            lambda: (torch.rand(B, generator=g), torch.randint(0, 2, (B,), generator=g))
+        ),
+    }
+
+
+# -- the same operations, by hand -----------------------------------------------------------
+
+
+def hand_cosine(batches: list) -> float:
+    total, n = torch.tensor(0.0), 0
+    for y_pred, y in batches:
+        total += F.cosine_similarity(y_pred, y, dim=1, eps=1e-8).sum()
+        n += y.shape[0]
+    return total.item() / n
+
+
+def hand_entropy(batches: list) -> float:
+    total, n = torch.tensor(0.0), 0
+    for y_pred, _ in batches:
+        total += -torch.sum(F.softmax(y_pred, dim=1) * F.log_softmax(y_pred, dim=1))
+        n += y_pred.shape[0]
+    return total.item() / n
+
+
+def hand_kl(batches: list) -> float:
+    total, n = torch.tensor(0.0), 0
+    for y_pred, y in batches:
+        p, q = F.log_softmax(y_pred, dim=1), F.log_softmax(y, dim=1)
+        total += F.kl_div(p, q, log_target=True, reduction="sum")
+        n += y_pred.shape[0]
+    return total.item() / n
+
+
+def hand_psnr(batches: list) -> float:
+    total, n = torch.tensor(0.0, dtype=torch.float64), 0
+    for y_pred, y in batches:
+        mse = (y_pred.double() - y.double()).pow(2).mean(dim=(1, 2, 3))
+        total += torch.sum(10.0 * torch.log10(1.0 / (mse + 1e-10)))
+        n += y.shape[0]
+    return (total / n).item()
+
+
+def hand_multilabel_cm(batches: list) -> torch.Tensor:
+    cm = torch.zeros(C, 2, 2, dtype=torch.int64)
+    for y_pred, y in batches:
+        yt, yp = y.t(), y_pred.t()
+        tp = (yt * yp).sum(dim=1)
+        fp = yp.sum(dim=1) - tp
+        fn = yt.sum(dim=1) - tp
+        tn = yt.shape[1] - tp - fp - fn
+        cm += torch.stack([tn, fp, fn, tp], dim=1).reshape(-1, 2, 2)
+    return cm
+
+
+def hand_store(batches: list) -> float:
+    # EpochMetric-style: keep a copy of every batch, concatenate at the end.
+    preds, targets = [], []
+    for y_pred, y in batches:
+        preds.append(y_pred.clone())
+        targets.append(y.clone())
+    return float(torch.cat(preds).sum() + torch.cat(targets).sum())
+
+
+HAND = {
+    "CosineSimilarity": ("logits", hand_cosine),
+    "Entropy": ("logits", hand_entropy),
+    "KLDivergence": ("logits", hand_kl),
+    "PSNR": ("images", hand_psnr),
+    "MultiLabelConfusionMatrix": ("multilabel", hand_multilabel_cm),
+    "EpochMetric": ("binary", hand_store),
+}
+
+
+def _store_sum(y_pred: torch.Tensor, y: torch.Tensor) -> float:
+    return float(y_pred.sum() + y.sum())
+
+
+def make_metric(lib: str, name: str) -> Any:
+    M = importlib.import_module(f"{lib}.metrics")
+    return {
+        "CosineSimilarity": lambda: M.CosineSimilarity(),
+        "Entropy": lambda: M.Entropy(),
+        "KLDivergence": lambda: M.KLDivergence(),
+        "PSNR": lambda: M.PSNR(data_range=1.0),
+        "MultiLabelConfusionMatrix": lambda: M.MultiLabelConfusionMatrix(num_classes=C),
+        "EpochMetric": lambda: M.EpochMetric(_store_sum, check_compute_fn=False),
+    }[name]()
+
+
+def metric_run(lib: str, name: str, direct: bool = False) -> Callable[[list], Any]:
+    metric = make_metric(lib, name)
+    engine = SimpleNamespace(state=SimpleNamespace(output=None))
+
+    def run_update(batches: list) -> Any:
+        # metric.update alone: the metric's own cost, without the base class's call path.
+        metric.reset()
+        for batch in batches:
+            metric.update(batch)
+        return metric.compute()
+
+    def run(batches: list) -> Any:
+        metric.reset()
+        for batch in batches:
+            engine.state.output = batch
+            metric.iteration_completed(engine)
+        return metric.compute()
+
+    return run_update if direct else run
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor):
+        return torch.allclose(a.double(), b.double())
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=30 if QUICK else 300)
+    parser.add_argument("--repeat", type=int, default=1 if QUICK else 7)
+    parser.add_argument("--clock", choices=CLOCKS, default="wall")
+    args = parser.parse_args()
+    clock = CLOCKS[args.clock]
+    data = make_batches(args.batches)
+    print(
+        f"--batches {args.batches} --repeat {args.repeat} --clock {args.clock}"
+        f"{' (quick)' if QUICK else ''}; torch {torch.__version__}; median µs per batch of {B}\n"
+    )
+    print(
+        "| metric | hand-written torch | ignite | oxignite | oxignite / hand | target "
+        "| oxignite update() alone / hand |"
+    )
+    print("|---|--:|--:|--:|--:|---|--:|")
+    problems = []
+    for name, (kind, hand) in HAND.items():
+        batches = data[kind]
+        runs = {
+            "hand": hand,
+            "ignite": metric_run("ignite", name),
+            "oxignite": metric_run("oxignite", name),
+            "oxignite_update": metric_run("oxignite", name, direct=True),
+        }
+        values = {lib: run(batches) for lib, run in runs.items()}  # also the warm-up
+        for lib in LIBS[1:]:
+            if not _same(values[lib], values["hand"]):
+                problems.append(f"{name}: {lib} gives {values[lib]}, hand-written {values['hand']}")
+        times: dict = {lib: [] for lib in LIBS}
+        gc.disable()
+        try:
+            for r in range(args.repeat):
+                for lib in LIBS[r % 4 :] + LIBS[: r % 4]:
+                    start = clock()
+                    runs[lib](batches)
+                    times[lib].append((clock() - start) / len(batches) * 1e6)
+        finally:
+            gc.enable()
+        t = {lib: statistics.median(ts) for lib, ts in times.items()}
+        ratio = statistics.median(o / h for o, h in zip(times["oxignite"], times["hand"]))
+        own = statistics.median(o / h for o, h in zip(times["oxignite_update"], times["hand"]))
+        verdict = (
+            "not judged in quick mode"
+            if QUICK
+            else f"<= 1.2x: {'pass' if ratio <= 1.2 else '**MISS**'}"
+        )
+        print(
+            f"| {name} | {t['hand']:.1f} | {t['ignite']:.1f} | {t['oxignite']:.1f} | {ratio:.2f} | {verdict} "
+            f"| {own:.2f} |"
+        )
+    for p in problems:
+        print("PROBLEM:", p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Old import path of :mod:`oxignite.metrics.regression.median_absolute_percentage_error` (re-export)."""
+
+from oxignite.contrib._moved import warn_moved
+from oxignite.metrics.regression.median_absolute_percentage_error import (
+    MedianAbsolutePercentageError,
+)
+
+warn_moved(__file__, "oxignite/metrics/regression/median_absolute_percentage_error.py")
+
+__all__ = ["MedianAbsolutePercentageError"]

@@ -1,0 +1,8 @@
+"""Old import path of :mod:`oxignite.metrics.regression.median_relative_absolute_error` (re-export)."""
+
+from oxignite.contrib._moved import warn_moved
+from oxignite.metrics.regression.median_relative_absolute_error import MedianRelativeAbsoluteError
+
+warn_moved(__file__, "oxignite/metrics/regression/median_relative_absolute_error.py")
+
+__all__ = ["MedianRelativeAbsoluteError"]

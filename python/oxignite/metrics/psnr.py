@@ -1,0 +1,87 @@
+"""Peak signal-to-noise ratio of images (or any signals)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Callable
+
+import torch
+
+from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import detached, on_device
+from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+
+__all__ = ["PSNR"]
+
+
+class PSNR(Metric):
+    """Mean over samples of ``10 log10(data_range² / (MSE + 1e-10))``, the MSE taken over all
+    dimensions but the first.
+
+    Args:
+        data_range: range of the values (e.g. 1.0 for [0, 1] floats, 255 for uint8 images).
+        output_transform: see :class:`~oxignite.metrics.Metric`.
+        device: device of the accumulated state.
+        skip_unrolling: see :class:`~oxignite.metrics.Metric`.
+
+    Inputs: ``y_pred`` and ``y`` of the same shape ``(B, ...)`` and dtype.
+
+    Example::
+
+        import torch
+        from oxignite.metrics import PSNR
+
+        psnr = PSNR(data_range=1.0)
+        psnr.update((torch.full((1, 3, 4, 4), 0.5), torch.full((1, 3, 4, 4), 0.6)))
+        print(psnr.compute())  # 19.99... (20 up to float32 rounding)
+    """
+
+    _state_dict_all_req_keys = ("_sum_of_batchwise_psnr", "_num_examples")
+
+    def __init__(
+        self,
+        data_range: float,
+        output_transform: Callable = _identity,
+        device: str | torch.device = _CPU,
+        skip_unrolling: bool = False,
+    ) -> None:
+        super().__init__(
+            output_transform=output_transform, device=device, skip_unrolling=skip_unrolling
+        )
+        self.data_range = data_range
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        self._sum_of_batchwise_psnr = torch.tensor(
+            0.0, dtype=self._double_dtype, device=self._device
+        )
+        self._num_examples = 0
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        y_pred, y = detached(output[0]), detached(output[1])
+        if y_pred.dtype != y.dtype:
+            raise TypeError(
+                "Expected y_pred and y to have the same data type. "
+                f"Got y_pred: {y_pred.dtype} and y: {y.dtype}."
+            )
+        if y_pred.shape != y.shape:
+            raise ValueError(
+                "Expected y_pred and y to have the same shape. "
+                f"Got y_pred: {y_pred.shape} and y: {y.shape}."
+            )
+        dim = tuple(range(1, y.ndim))
+        # Shapes are equal (checked above): no view_as needed.
+        diff = y_pred.to(self._double_dtype) - y.to(self._double_dtype)
+        mse = torch.pow(diff, 2).mean(dim=dim)
+        psnr = 10.0 * torch.log10(self.data_range**2 / (mse + 1e-10))
+        self._sum_of_batchwise_psnr += on_device(torch.sum(psnr), self._device)
+        self._num_examples += y.shape[0]
+
+    @sync_all_reduce("_sum_of_batchwise_psnr", "_num_examples")
+    def compute(self) -> float:
+        if self._num_examples == 0:
+            raise NotComputableError(
+                "PSNR must have at least one example before it can be computed."
+            )
+        return (self._sum_of_batchwise_psnr / self._num_examples).item()

@@ -1,0 +1,45 @@
+"""MedianAbsoluteError: Median of ``|y - y_pred|`` over all samples."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from oxignite.metrics.epoch_metric import EpochMetric
+from oxignite.metrics.metric import _CPU, _identity
+from oxignite.metrics.regression._base import _torch_median
+
+__all__ = ["MedianAbsoluteError", "median_absolute_error_compute_fn"]
+
+
+def median_absolute_error_compute_fn(y_pred: torch.Tensor, y: torch.Tensor) -> float:
+    """Median of ``|y - y_pred|`` over all samples. (the ``compute_fn`` of :class:`MedianAbsoluteError`)."""
+    e = torch.abs(y.view_as(y_pred) - y_pred)
+    return _torch_median(e)
+
+
+class MedianAbsoluteError(EpochMetric):
+    r"""Median of ``|y - y_pred|`` over all samples.
+
+    ``update`` takes ``(y_pred, y)`` of shape ``(N,)`` or ``(N, 1)``. Every prediction is
+    stored (an :class:`~oxignite.metrics.EpochMetric`); across processes they are gathered
+    exactly, without padded duplicates.
+
+    Args:
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: device on which predictions and targets are stored.
+
+    Example::
+
+        from oxignite.metrics.regression import MedianAbsoluteError
+
+        metric = MedianAbsoluteError()
+        metric.update((torch.tensor([1.0, 2.0, 4.0]), torch.tensor([1.5, 2.5, 3.0])))
+        value = metric.compute()
+    """
+
+    def __init__(self, output_transform: Callable = _identity, device: str | torch.device = _CPU):
+        super().__init__(
+            median_absolute_error_compute_fn, output_transform=output_transform, device=device
+        )

@@ -1,0 +1,346 @@
+"""Run pytorch-ignite 0.5.5's own test suite against oxignite, file by file, in two modes.
+
+pytorch-ignite's source distribution on PyPI ships its test suite (``tests/ignite``). This
+script unpacks it in a temporary folder (never inside this repository) and runs its
+non-distributed CPU tests in two modes:
+
+- ``rewrite``: the suite's imports are rewritten from ``ignite`` to ``oxignite`` (``import
+  ignite.X`` / ``from ignite.X import`` / dotted ``"ignite.X"`` strings such as mock targets
+  and logger names), so the tests exercise oxignite's own engine, handlers and metrics.
+  The suite's harness (``tests/ignite/__init__.py`` and ``conftest.py``: fixtures, device
+  detection) is left on pytorch-ignite. A file that imports something oxignite does not
+  have fails to collect and counts as one error.
+- ``accelerate``: the suite runs unchanged under ``python -m oxignite.accelerate -m pytest``:
+  pytorch-ignite's handlers and metrics on oxignite's engine.
+
+Each test file runs in its own pytest process (``-p no:cacheprovider``, distributed, TPU and
+multi-node tests deselected with ignite's own markers, ``CUDA_VISIBLE_DEVICES=""`` so GPU
+cases skip themselves), with a time limit. The script prints a markdown table of passed /
+failed / errors / skipped per file and mode, and with ``--failures`` the failing test ids
+with the first line of their error.
+
+Usage:
+    python scripts/ignite_conformance.py                      # download the sdist, all files
+    python scripts/ignite_conformance.py --sdist /path/to/pytorch-ignite-0.5.5[.tar.gz]
+    python scripts/ignite_conformance.py --paths tests/ignite/engine --failures
+    python scripts/ignite_conformance.py --modes accelerate --json results.json
+
+Exit status: 0 when every run finished (whatever its results), 1 when a file's run
+crashed or timed out, 2 for bad arguments, 1 with a message for a download that failed;
+with ``--strict``, also 1 when a test failed or errored that is not in
+``KNOWN_DIFFERENCES`` (deliberate differences, each with its reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+VERSION = "0.5.5"
+MODES = ("rewrite", "accelerate")
+DEFAULT_PATHS = (
+    "tests/ignite/engine",
+    "tests/ignite/handlers",
+    "tests/ignite/metrics",
+    "tests/ignite/test_utils.py",
+    "tests/ignite/base",
+    "tests/ignite/contrib",
+)
+# ignite's own markers for tests that need several processes or a TPU.
+DESELECT = "not distributed and not tpu and not multinode_distributed"
+# Tests that take minutes each on any engine; --skip-slow leaves them out. The three resume
+# tests train for ~12 of tests/ignite/engine's ~13 minutes on ignite's own engine; the two
+# ClearML tests wait ~300 s each for a server that is not there.
+SLOW = (
+    "tests/ignite/engine/test_deterministic.py::test_gradients_on_resume_cpu",
+    "tests/ignite/engine/test_deterministic.py::test_resume_random_dataloader_from_iter",
+    "tests/ignite/engine/test_deterministic.py::test_resume_random_dataloader_from_epoch",
+    "tests/ignite/handlers/test_clearml_logger.py::test_clearml_logger_get_task_bypass",
+    "tests/ignite/handlers/test_clearml_logger.py::test_clearml_logger_getattr_method",
+)
+# Failures that are deliberate, documented differences: (mode or "*", test id prefix) ->
+# the reason. They are listed with the reason and do not fail --strict.
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
+PYTEST_INI = """[pytest]
+markers =
+    distributed: mark a test with distributed option
+    multinode_distributed: mark a test with multi-node distributed option
+    tpu: mark a test as requiring XLA
+"""
+
+# The suite's harness (MPS detection, tmp-dir fixtures, distributed fixtures) stays on
+# pytorch-ignite in the rewrite mode: it tests nothing, and it reaches into ignite internals
+# (`ignite.distributed.comp_models.base`) that oxignite does not have on purpose.
+HARNESS = ("tests/ignite/__init__.py", "tests/ignite/conftest.py")
+# `ignite.` as a module path (imports, mock targets, logger names), not `tests.ignite.` nor
+# `pytorch-ignite.`; then the two import forms without a dot.
+_DOTTED = re.compile(r"(?<![\w.\-/])ignite\.(?=[A-Za-z_])")
+_FROM_PACKAGE = re.compile(r"^([ \t]*)from ignite import ", re.MULTILINE)
+_IMPORT_PACKAGE = re.compile(r"^([ \t]*)import ignite[ \t]*$", re.MULTILINE)
+
+
+def rewrite_source(text: str) -> str:
+    """The ``rewrite`` mode's change to one test file: ``ignite`` -> ``oxignite``."""
+    text = _DOTTED.sub("oxignite.", text)
+    text = _FROM_PACKAGE.sub(r"\1from oxignite import ", text)
+    return _IMPORT_PACKAGE.sub(r"\1import oxignite as ignite", text)
+
+
+@dataclass
+class FileResult:
+    path: str
+    mode: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    status: str = "ok"  # "ok", "timeout" or "crashed"
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)  # unexpected, one line each
+    known: list[str] = field(default_factory=list)  # KNOWN_DIFFERENCES, with the reason
+
+
+# -- getting the suite ------------------------------------------------------------------
+
+
+def fetch_sdist(work: Path, python: str) -> Path:
+    """pytorch-ignite's sdist from PyPI, with pip."""
+    dest = work / "sdist"
+    cmd = [python, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+           f"pytorch-ignite=={VERSION}", "-d", str(dest), "--quiet"]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    archives = sorted(dest.glob("pytorch*ignite*.tar.gz")) if dest.exists() else []
+    if result.returncode != 0 or not archives:
+        sys.exit(f"could not download pytorch-ignite=={VERSION}'s sdist:\n{result.stderr[-2000:]}")
+    return archives[0]
+
+
+def unpack(sdist: Path, work: Path) -> Path:
+    """The sdist's root folder (the one holding ``tests/ignite``), unpacked under ``work``."""
+    if sdist.is_dir():
+        if not (sdist / "tests" / "ignite").is_dir():
+            sys.exit(f"--sdist {sdist}: no tests/ignite folder in it")
+        return sdist
+    with tarfile.open(sdist) as archive:
+        # The "data" filter refuses links and paths out of the folder (Python >= 3.11.4).
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(work / "unpacked", **safe)
+    roots = [p.parent.parent for p in (work / "unpacked").glob("*/tests/ignite")]
+    if not roots:
+        sys.exit(f"--sdist {sdist}: no tests/ignite folder in the archive")
+    return roots[0]
+
+
+def prepare(source_root: Path, work: Path, mode: str) -> Path:
+    """A folder for one mode: the suite's ``tests`` (rewritten for ``rewrite``) and a
+    pytest.ini with ignite's markers; ignite's package itself is not copied, so the
+    installed pytorch-ignite (``accelerate``) or oxignite (``rewrite``) is what runs."""
+    root = work / mode
+    shutil.copytree(source_root / "tests", root / "tests")
+    (root / "pytest.ini").write_text(PYTEST_INI)
+    if mode == "rewrite":
+        for path in (root / "tests").rglob("*.py"):
+            if str(path.relative_to(root)) in HARNESS:
+                continue
+            text = path.read_text()
+            new = rewrite_source(text)
+            if new != text:
+                path.write_text(new)
+    return root
+
+
+def test_files(root: Path, paths: list[str]) -> list[str]:
+    files: list[str] = []
+    for entry in paths:
+        target = root / entry
+        if target.is_file():
+            files.append(entry)
+        elif target.is_dir():
+            files += sorted(str(p.relative_to(root)) for p in target.rglob("test_*.py"))
+        else:
+            sys.exit(f"{entry}: not in the suite")
+    return files
+
+
+# -- running ----------------------------------------------------------------------------
+
+
+def known_reason(mode: str, test_id: str) -> str | None:
+    for (known_mode, prefix), reason in KNOWN_DIFFERENCES.items():
+        if known_mode in ("*", mode) and test_id.startswith(prefix):
+            return reason
+    return None
+
+
+def node_id(path: str, case: ET.Element) -> str:
+    """pytest's id of a junit test case: ``file.py::Class::test[params]``."""
+    module = path[: -len(".py")].replace("/", ".")
+    classname = case.get("classname") or ""
+    parts = [path]
+    if classname.startswith(module + "."):
+        parts.append(classname[len(module) + 1 :].replace(".", "::"))
+    parts.append(case.get("name") or "?")
+    return "::".join(parts)
+
+
+def run_file(
+    python: str, root: Path, mode: str, path: str, timeout: float, skip_slow: bool
+) -> FileResult:
+    result = FileResult(path=path, mode=mode)
+    report = root / ".reports" / (path.replace("/", "__") + ".xml")
+    report.parent.mkdir(exist_ok=True)
+    prefix = ["-m", "oxignite.accelerate"] if mode == "accelerate" else []
+    cmd = [python, *prefix, "-m", "pytest", path, "-q", "-p", "no:cacheprovider",
+           "-m", DESELECT, f"--junitxml={report}", "-o", "junit_family=xunit1"]
+    if skip_slow:
+        cmd += [f"--deselect={test}" for test in SLOW if test.startswith(path + "::")]
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        result.status = "timeout"
+        result.seconds = time.perf_counter() - start
+        return result
+    result.seconds = time.perf_counter() - start
+    print(f"  {mode}: {path} ({result.seconds:.0f} s)", file=sys.stderr, flush=True)
+    # pytest exit codes: 0 passed, 1 tests failed, 2 interrupted/collection errors,
+    # 5 nothing collected; anything else (or no report) is a crash.
+    if not report.exists() or proc.returncode not in (0, 1, 2, 5):
+        result.status = "crashed"
+        result.failures.append((proc.stdout + proc.stderr).strip()[-1500:])
+        return result
+    for case in ET.parse(report).getroot().iter("testcase"):
+        test_id = node_id(path, case)
+        outcome = {child.tag for child in case}
+        bad = "failure" if "failure" in outcome else "error" if "error" in outcome else None
+        if bad is not None:
+            if bad == "failure":
+                result.failed += 1
+            else:
+                result.errors += 1
+            reason = known_reason(mode, test_id)
+            line = f"{bad.upper()} {test_id}: {_first_line(case, bad)}"
+            if reason is None:
+                result.failures.append(line)
+            else:
+                result.known.append(f"{line} (known: {reason})")
+        elif "skipped" in outcome:
+            result.skipped += 1
+        else:
+            result.passed += 1
+    return result
+
+
+def _first_line(case: ET.Element, tag: str) -> str:
+    """The error's one-line reason: the junit message, or for a collection error (whose
+    message says only that) the traceback's last ``E`` line."""
+    element = case.find(tag)
+    if element is None:
+        return "?"
+    message = (element.get("message") or "").strip()
+    if not message or message == "collection failure":
+        e_lines = [ln[1:].strip() for ln in (element.text or "").splitlines() if ln.startswith("E ")]
+        message = e_lines[-1] if e_lines else message
+    return message.splitlines()[0][:300] if message else "?"
+
+
+# -- reporting --------------------------------------------------------------------------
+
+
+def markdown_table(results: list[FileResult], modes: list[str]) -> str:
+    by_key = {(r.path, r.mode): r for r in results}
+    paths = sorted({r.path for r in results})
+    header = "| file | " + " | ".join(f"{m}: passed / failed / errors / skipped" for m in modes) + " |"
+    lines = [header, "|---|" + "--:|" * len(modes)]
+    totals = {m: [0, 0, 0, 0] for m in modes}
+    for path in paths:
+        cells = []
+        for mode in modes:
+            r = by_key.get((path, mode))
+            if r is None:
+                cells.append("—")
+            elif r.status != "ok":
+                cells.append(r.status)
+            else:
+                counts = (r.passed, r.failed, r.errors, r.skipped)
+                totals[mode] = [a + b for a, b in zip(totals[mode], counts)]
+                cells.append(" / ".join(map(str, counts)))
+        lines.append(f"| `{path.removeprefix('tests/ignite/')}` | " + " | ".join(cells) + " |")
+    total_cells = [" / ".join(map(str, totals[m])) for m in modes]
+    lines.append("| **total** | " + " | ".join(f"**{c}**" for c in total_cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sdist", type=Path, help="the sdist .tar.gz, or its unpacked folder "
+                        "(default: download it with pip)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--paths", nargs="+", default=list(DEFAULT_PATHS),
+                        help="test files or folders of the suite (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per file")
+    parser.add_argument("--skip-slow", action="store_true",
+                        help="deselect the few tests that take minutes (see SLOW)")
+    parser.add_argument("--jobs", type=int, default=1, help="files run at once")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter to test")
+    parser.add_argument("--failures", action="store_true", help="list failing tests")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any test fails")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.timeout <= 0:
+        parser.error(f"--timeout must be positive, got {args.timeout}")
+
+    with tempfile.TemporaryDirectory(prefix="ignite-conformance-") as tmp:
+        work = Path(tmp)
+        sdist = args.sdist if args.sdist is not None else fetch_sdist(work, args.python)
+        source_root = unpack(sdist.resolve(), work)
+        jobs = []
+        for mode in args.modes:
+            root = prepare(source_root, work, mode)
+            jobs += [(root, mode, path) for path in test_files(root, args.paths)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(
+                lambda job: run_file(
+                    args.python, job[0], job[1], job[2], args.timeout, args.skip_slow
+                ),
+                jobs,
+            ))
+        elapsed = time.perf_counter() - started
+
+    print(f"pytorch-ignite {VERSION} test suite vs oxignite "
+          f"({len(jobs)} file runs, {elapsed:.0f} s; deselected: {DESELECT}; CPU only)\n")
+    print(markdown_table(results, args.modes))
+    if args.failures:
+        for r in results:
+            if r.failures or r.known or r.status != "ok":
+                print(f"\n### {r.mode}: {r.path} ({r.status})")
+                for line in r.failures + r.known:
+                    print(f"- {line}")
+    if args.json is not None:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    if any(r.status != "ok" for r in results):
+        return 1
+    if args.strict and any(r.failures for r in results):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
