@@ -1,6 +1,7 @@
 """What the handlers of every experiment-tracking logger share (tensorboard, clearml,
-neptune, mlflow, wandb, visdom, polyaxon): the tag prefix, the checked global step of an
-output handler and the tensors a weights / grads handler reports."""
+neptune, mlflow, wandb, visdom, polyaxon): the tag prefix, the values and checked global
+step of an output handler, the named values of an optimizer params handler and the tensors
+a weights / grads handler reports. Each backend keeps only its own write calls."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def reduced_key(handler: Any, grads: bool, name: str) -> str:
     """``"{tag}/{weights|grads}_{reduction}/{name}"``, dots of the name made slashes."""
     kind = "grads" if grads else "weights"
     return f"{tag_prefix(handler.tag)}{kind}_{handler.reduction.__name__}/{name.replace('.', '/')}"
+
+
+def output_metrics_at_step(
+    handler: Any, engine: Engine, event_name: Any, key_tuple: bool = True
+) -> tuple[dict, int]:
+    """The values an output handler logs and the checked global step, computed in
+    ignite's order (values first, so a bad output fails before a bad step)."""
+    metrics = handler._setup_output_metrics_state_attrs(engine, key_tuple=key_tuple)
+    return metrics, checked_global_step(handler, engine, event_name)
+
+
+def optimizer_param_values(handler: Any, sep: str = "/") -> Iterator[tuple[str, float]]:
+    """``("{tag}{sep}{param_name}{sep}group_{i}", value)`` of each param group of an
+    optimizer params handler, lazily (a backend writing one by one writes the groups
+    before a failing one, as ignite's loop does)."""
+    prefix = tag_prefix(handler.tag, sep)
+    name = handler.param_name
+    for i, group in enumerate(handler.optimizer.param_groups):
+        yield f"{prefix}{name}{sep}group_{i}", float(group[name])

@@ -17,7 +17,7 @@ from typing import Any
 
 from oxignite import distributed as idist
 from oxignite.engine import Engine
-from oxignite.handlers._logger_common import checked_global_step, param_tensors, tag_prefix
+from oxignite.handlers._logger_common import output_metrics_at_step, param_tensors, tag_prefix
 from oxignite.handlers.base_logger import (
     BaseLogger,
     BaseOptimizerParamsHandler,
@@ -141,38 +141,45 @@ def _check_logger(logger: Any, handler_name: str) -> None:
         )
 
 
-def _report_scalars(
-    handler: Any, engine: Engine, logger: ClearMLLogger, event_name: Any, grads: bool
-) -> None:
-    # title "{tag}/{kind}_{reduction}/{module}" (the name up to its first dot), series the rest
-    global_step = engine.state.get_event_attrib_value(event_name)
-    title = (
-        f"{tag_prefix(handler.tag)}{'grads' if grads else 'weights'}_{handler.reduction.__name__}"
-    )
-    for name, t in param_tensors(handler.weights, grads):
-        title_name, _, series_name = name.partition(".")
-        logger.clearml_logger.report_scalar(
-            title=f"{title}/{title_name}",
-            series=series_name,
-            value=handler.reduction(t),
-            iteration=global_step,
-        )
+class _ScalarsHandler(BaseWeightsScalarHandler):
+    """``reduction`` of each parameter (``_grads``: of its gradient): title
+    ``"{tag}/{kind}_{reduction}/{module}"`` (the name up to its first dot), series the rest."""
+
+    _grads = False
+
+    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
+        _check_logger(logger, type(self).__name__)
+        global_step = engine.state.get_event_attrib_value(event_name)
+        kind = "grads" if self._grads else "weights"
+        title = f"{tag_prefix(self.tag)}{kind}_{self.reduction.__name__}"
+        for name, t in param_tensors(self.weights, self._grads):
+            title_name, _, series_name = name.partition(".")
+            logger.clearml_logger.report_scalar(
+                title=f"{title}/{title_name}",
+                series=series_name,
+                value=self.reduction(t),
+                iteration=global_step,
+            )
 
 
-def _report_histograms(
-    handler: Any, engine: Engine, logger: ClearMLLogger, event_name: Any, grads: bool
-) -> None:
-    # title "{tag}/{kind}_{module}", series the rest of the name
-    global_step = engine.state.get_event_attrib_value(event_name)
-    title = f"{tag_prefix(handler.tag)}{'grads' if grads else 'weights'}"
-    for name, t in param_tensors(handler.weights, grads):
-        title_name, _, series_name = name.partition(".")
-        logger.grad_helper.add_histogram(
-            title=f"{title}_{title_name}",
-            series=series_name,
-            step=global_step,
-            hist_data=t.cpu().numpy(),
-        )
+class _HistogramsHandler(BaseWeightsHandler):
+    """Each parameter (``_grads``: its gradient) as a histogram: title
+    ``"{tag}/{kind}_{module}"``, series the rest of the name."""
+
+    _grads = False
+
+    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
+        _check_logger(logger, f"'{type(self).__name__}'")  # quoted here, as in ignite
+        global_step = engine.state.get_event_attrib_value(event_name)
+        title = f"{tag_prefix(self.tag)}{'grads' if self._grads else 'weights'}"
+        for name, t in param_tensors(self.weights, self._grads):
+            title_name, _, series_name = name.partition(".")
+            logger.grad_helper.add_histogram(
+                title=f"{title}_{title_name}",
+                series=series_name,
+                step=global_step,
+                hist_data=t.cpu().numpy(),
+            )
 
 
 class OutputHandler(BaseOutputHandler):
@@ -199,8 +206,7 @@ class OutputHandler(BaseOutputHandler):
 
     def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
         _check_logger(logger, "OutputHandler")
-        metrics = self._setup_output_metrics_state_attrs(engine)
-        global_step = checked_global_step(self, engine, event_name)
+        metrics, global_step = output_metrics_at_step(self, engine, event_name)
         for key, value in metrics.items():
             if len(key) == 2:
                 title, series = key
@@ -236,7 +242,7 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
             )
 
 
-class WeightsScalarHandler(BaseWeightsScalarHandler):
+class WeightsScalarHandler(_ScalarsHandler):
     """Report ``reduction(param)``: title ``"{tag}/weights_{reduction}/{module}"`` (the name
     up to the first dot), series the rest of the name.
 
@@ -246,12 +252,8 @@ class WeightsScalarHandler(BaseWeightsScalarHandler):
                               event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(logger, "WeightsScalarHandler")
-        _report_scalars(self, engine, logger, event_name, grads=False)
 
-
-class WeightsHistHandler(BaseWeightsHandler):
+class WeightsHistHandler(_HistogramsHandler):
     """Report each parameter as a histogram: title ``"{tag}/weights_{module}"``, series the
     rest of the name.
 
@@ -261,12 +263,8 @@ class WeightsHistHandler(BaseWeightsHandler):
                               event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(logger, "'WeightsHistHandler'")
-        _report_histograms(self, engine, logger, event_name, grads=False)
 
-
-class GradsScalarHandler(BaseWeightsScalarHandler):
+class GradsScalarHandler(_ScalarsHandler):
     """Report ``reduction(param.grad)``: title ``"{tag}/grads_{reduction}/{module}"``.
 
     Example::
@@ -275,12 +273,10 @@ class GradsScalarHandler(BaseWeightsScalarHandler):
                               event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(logger, "GradsScalarHandler")
-        _report_scalars(self, engine, logger, event_name, grads=True)
+    _grads = True
 
 
-class GradsHistHandler(BaseWeightsHandler):
+class GradsHistHandler(_HistogramsHandler):
     """Report each gradient as a histogram: title ``"{tag}/grads_{module}"``.
 
     Example::
@@ -289,9 +285,7 @@ class GradsHistHandler(BaseWeightsHandler):
                               event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: ClearMLLogger, event_name: Any) -> None:
-        _check_logger(logger, "'GradsHistHandler'")
-        _report_histograms(self, engine, logger, event_name, grads=True)
+    _grads = True
 
 
 class ClearMLSaver(DiskSaver):

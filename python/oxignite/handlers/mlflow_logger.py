@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 from oxignite.engine import Engine
-from oxignite.handlers._logger_common import checked_global_step, tag_prefix
+from oxignite.handlers._logger_common import optimizer_param_values, output_metrics_at_step
 from oxignite.handlers.base_logger import BaseLogger, BaseOptimizerParamsHandler, BaseOutputHandler
 from oxignite.handlers.utils import global_step_from_engine
 
@@ -108,8 +108,7 @@ class OutputHandler(BaseOutputHandler):
         if not isinstance(logger, MLflowLogger):
             raise TypeError("Handler 'OutputHandler' works only with MLflowLogger")
 
-        rendered = self._setup_output_metrics_state_attrs(engine)
-        global_step = checked_global_step(self, engine, event_name)
+        rendered, global_step = output_metrics_at_step(self, engine, event_name)
 
         # MLflow raises on invalid names: drop them here with a warning instead.
         from mlflow.utils.validation import validate_param_and_metric_name
@@ -141,9 +140,4 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
             raise TypeError("Handler OptimizerParamsHandler works only with MLflowLogger")
 
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag, " ")
-        params = {
-            f"{prefix}{self.param_name} group_{i}": float(group[self.param_name])
-            for i, group in enumerate(self.optimizer.param_groups)
-        }
-        logger.log_metrics(params, step=global_step)
+        logger.log_metrics(dict(optimizer_param_values(self, " ")), step=global_step)

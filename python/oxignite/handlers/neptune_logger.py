@@ -16,10 +16,10 @@ import torch
 from oxignite import distributed as idist
 from oxignite.engine import Engine
 from oxignite.handlers._logger_common import (
-    checked_global_step,
+    optimizer_param_values,
+    output_metrics_at_step,
     param_tensors,
     reduced_key,
-    tag_prefix,
 )
 from oxignite.handlers.base_logger import (
     BaseLogger,
@@ -137,8 +137,7 @@ class OutputHandler(BaseOutputHandler):
 
     def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
         _check_logger(logger, "OutputHandler")
-        metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
-        global_step = checked_global_step(self, engine, event_name)
+        metrics, global_step = output_metrics_at_step(self, engine, event_name, key_tuple=False)
         for key, value in metrics.items():
             logger[key].append(value, step=global_step)
 
@@ -155,14 +154,26 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
     def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
         _check_logger(logger, "OptimizerParamsHandler")
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag)
-        for i, group in enumerate(self.optimizer.param_groups):
-            logger[f"{prefix}{self.param_name}/group_{i}"].append(
-                float(group[self.param_name]), step=global_step
-            )
+        for key, value in optimizer_param_values(self):
+            logger[key].append(value, step=global_step)
 
 
-class WeightsScalarHandler(BaseWeightsScalarHandler):
+class _ScalarsHandler(BaseWeightsScalarHandler):
+    """Append ``reduction`` of each parameter (``_grads``: of its gradient) to
+    ``"{tag}/{kind}_{reduction}/{name}"``; as in ignite, parameters without a gradient are
+    skipped either way."""
+
+    _grads = False
+
+    def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
+        _check_logger(logger, type(self).__name__)
+        global_step = engine.state.get_event_attrib_value(event_name)
+        for name, t in param_tensors(self.weights, grads=self._grads, skip_no_grad=True):
+            key = reduced_key(self, self._grads, name)
+            logger[key].append(self.reduction(t), step=global_step)
+
+
+class WeightsScalarHandler(_ScalarsHandler):
     """Append ``reduction(param)`` to ``"{tag}/weights_{reduction}/{name}"`` (dots in names
     become slashes). As in ignite, parameters without a gradient are skipped.
 
@@ -172,14 +183,8 @@ class WeightsScalarHandler(BaseWeightsScalarHandler):
                           event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
-        _check_logger(logger, "WeightsScalarHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        for name, t in param_tensors(self.weights, grads=False, skip_no_grad=True):
-            logger[reduced_key(self, False, name)].append(self.reduction(t), step=global_step)
 
-
-class GradsScalarHandler(BaseWeightsScalarHandler):
+class GradsScalarHandler(_ScalarsHandler):
     """Append ``reduction(param.grad)`` to ``"{tag}/grads_{reduction}/{name}"``.
 
     Example::
@@ -188,11 +193,7 @@ class GradsScalarHandler(BaseWeightsScalarHandler):
                           event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: NeptuneLogger, event_name: Any) -> None:
-        _check_logger(logger, "GradsScalarHandler")
-        global_step = engine.state.get_event_attrib_value(event_name)
-        for name, t in param_tensors(self.weights, grads=True):
-            logger[reduced_key(self, True, name)].append(self.reduction(t), step=global_step)
+    _grads = True
 
 
 class NeptuneSaver(BaseSaveHandler):

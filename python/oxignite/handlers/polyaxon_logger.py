@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from oxignite.engine import Engine
-from oxignite.handlers._logger_common import checked_global_step, tag_prefix
+from oxignite.handlers._logger_common import optimizer_param_values, output_metrics_at_step
 from oxignite.handlers.base_logger import BaseLogger, BaseOptimizerParamsHandler, BaseOutputHandler
 from oxignite.handlers.utils import global_step_from_engine
 
@@ -102,8 +102,7 @@ class OutputHandler(BaseOutputHandler):
                 "Handler 'OutputHandler' works only with PolyaxonLogger"
             )
 
-        metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
-        global_step = checked_global_step(self, engine, event_name)
+        metrics, global_step = output_metrics_at_step(self, engine, event_name, key_tuple=False)
         metrics["step"] = global_step
         logger.log_metrics(**metrics)
 
@@ -124,10 +123,6 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
             )
 
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag)
-        params: dict[str, Any] = {
-            f"{prefix}{self.param_name}/group_{i}": float(group[self.param_name])
-            for i, group in enumerate(self.optimizer.param_groups)
-        }
+        params: dict[str, Any] = dict(optimizer_param_values(self))
         params["step"] = global_step
         logger.log_metrics(**params)

@@ -6,7 +6,8 @@ from typing import Any
 
 from oxignite.engine import Engine
 from oxignite.handlers._logger_common import (
-    checked_global_step,
+    optimizer_param_values,
+    output_metrics_at_step,
     param_tensors,
     reduced_key,
     tag_prefix,
@@ -88,27 +89,35 @@ def _check_logger(logger: Any, handler_name: str) -> None:
         )
 
 
-def _add_scalars(
-    handler: Any, engine: Engine, logger: TensorboardLogger, event_name: Any, grads: bool
-) -> None:
-    global_step = engine.state.get_event_attrib_value(event_name)
-    for name, t in param_tensors(handler.weights, grads):
-        logger.writer.add_scalar(
-            reduced_key(handler, grads, name), handler.reduction(t), global_step
-        )
+class _ScalarsHandler(BaseWeightsScalarHandler):
+    """``reduction`` of each parameter (``_grads``: of its gradient) as a scalar."""
+
+    _grads = False
+
+    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
+        _check_logger(logger, type(self).__name__)
+        global_step = engine.state.get_event_attrib_value(event_name)
+        for name, t in param_tensors(self.weights, self._grads):
+            logger.writer.add_scalar(
+                reduced_key(self, self._grads, name), self.reduction(t), global_step
+            )
 
 
-def _add_histograms(
-    handler: Any, engine: Engine, logger: TensorboardLogger, event_name: Any, grads: bool
-) -> None:
-    global_step = engine.state.get_event_attrib_value(event_name)
-    prefix = f"{tag_prefix(handler.tag)}{'grads' if grads else 'weights'}/"
-    for name, t in param_tensors(handler.weights, grads):
-        logger.writer.add_histogram(
-            tag=prefix + name.replace(".", "/"),
-            values=t.detach().cpu().numpy(),
-            global_step=global_step,
-        )
+class _HistogramsHandler(BaseWeightsHandler):
+    """Each parameter (``_grads``: its gradient) as a histogram."""
+
+    _grads = False
+
+    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
+        _check_logger(logger, type(self).__name__)
+        global_step = engine.state.get_event_attrib_value(event_name)
+        prefix = f"{tag_prefix(self.tag)}{'grads' if self._grads else 'weights'}/"
+        for name, t in param_tensors(self.weights, self._grads):
+            logger.writer.add_histogram(
+                tag=prefix + name.replace(".", "/"),
+                values=t.detach().cpu().numpy(),
+                global_step=global_step,
+            )
 
 
 class OutputHandler(BaseOutputHandler):
@@ -123,8 +132,7 @@ class OutputHandler(BaseOutputHandler):
 
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "OutputHandler")
-        metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
-        global_step = checked_global_step(self, engine, event_name)
+        metrics, global_step = output_metrics_at_step(self, engine, event_name, key_tuple=False)
         for key, value in metrics.items():
             logger.writer.add_scalar(key, value, global_step)
 
@@ -141,14 +149,11 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
     def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
         _check_logger(logger, "OptimizerParamsHandler")
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag)
-        for i, group in enumerate(self.optimizer.param_groups):
-            logger.writer.add_scalar(
-                f"{prefix}{self.param_name}/group_{i}", float(group[self.param_name]), global_step
-            )
+        for key, value in optimizer_param_values(self):
+            logger.writer.add_scalar(key, value, global_step)
 
 
-class WeightsScalarHandler(BaseWeightsScalarHandler):
+class WeightsScalarHandler(_ScalarsHandler):
     """Log ``reduction(param)`` as ``"{tag}/weights_{reduction}/{name}"`` for each parameter.
 
     Example::
@@ -157,12 +162,8 @@ class WeightsScalarHandler(BaseWeightsScalarHandler):
                          event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
-        _check_logger(logger, "WeightsScalarHandler")
-        _add_scalars(self, engine, logger, event_name, grads=False)
 
-
-class WeightsHistHandler(BaseWeightsHandler):
+class WeightsHistHandler(_HistogramsHandler):
     """Log a histogram of each parameter as ``"{tag}/weights/{name}"``.
 
     Example::
@@ -171,12 +172,8 @@ class WeightsHistHandler(BaseWeightsHandler):
                          event_name=Events.EPOCH_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
-        _check_logger(logger, "WeightsHistHandler")
-        _add_histograms(self, engine, logger, event_name, grads=False)
 
-
-class GradsScalarHandler(BaseWeightsScalarHandler):
+class GradsScalarHandler(_ScalarsHandler):
     """Log ``reduction(param.grad)`` as ``"{tag}/grads_{reduction}/{name}"`` (skips ``None`` grads).
 
     Example::
@@ -185,12 +182,10 @@ class GradsScalarHandler(BaseWeightsScalarHandler):
                          event_name=Events.ITERATION_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
-        _check_logger(logger, "GradsScalarHandler")
-        _add_scalars(self, engine, logger, event_name, grads=True)
+    _grads = True
 
 
-class GradsHistHandler(BaseWeightsHandler):
+class GradsHistHandler(_HistogramsHandler):
     """Log a histogram of each parameter's gradient as ``"{tag}/grads/{name}"``.
 
     Example::
@@ -199,6 +194,4 @@ class GradsHistHandler(BaseWeightsHandler):
                          event_name=Events.EPOCH_COMPLETED)
     """
 
-    def __call__(self, engine: Engine, logger: TensorboardLogger, event_name: Any) -> None:
-        _check_logger(logger, "GradsHistHandler")
-        _add_histograms(self, engine, logger, event_name, grads=True)
+    _grads = True

@@ -16,10 +16,10 @@ from torch.optim import Optimizer
 
 from oxignite.engine import Engine
 from oxignite.handlers._logger_common import (
-    checked_global_step,
+    optimizer_param_values,
+    output_metrics_at_step,
     param_tensors,
     reduced_key,
-    tag_prefix,
 )
 from oxignite.handlers.base_logger import (
     BaseLogger,
@@ -208,8 +208,7 @@ class OutputHandler(BaseOutputHandler, _BaseVisDrawer):
 
     def __call__(self, engine: Engine, logger: VisdomLogger, event_name: Any) -> None:
         _check_logger(logger, "'OutputHandler'")
-        metrics = self._setup_output_metrics_state_attrs(engine, key_tuple=False)
-        global_step = checked_global_step(self, engine, event_name)
+        metrics, global_step = output_metrics_at_step(self, engine, event_name, key_tuple=False)
         for key, value in metrics.items():
             self.add_scalar(logger, key, value, event_name, global_step)
         logger._save()
@@ -237,10 +236,8 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler, _BaseVisDrawer):
     def __call__(self, engine: Engine, logger: VisdomLogger, event_name: Any) -> None:
         _check_logger(logger, "OptimizerParamsHandler")
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag)
-        for i, group in enumerate(self.optimizer.param_groups):
-            key = f"{prefix}{self.param_name}/group_{i}"
-            self.add_scalar(logger, key, float(group[self.param_name]), event_name, global_step)
+        for key, value in optimizer_param_values(self):
+            self.add_scalar(logger, key, value, event_name, global_step)
         logger._save()
 
 

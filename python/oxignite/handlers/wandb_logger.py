@@ -11,7 +11,7 @@ from warnings import warn
 from torch.optim import Optimizer
 
 from oxignite.engine import Engine
-from oxignite.handlers._logger_common import checked_global_step, tag_prefix
+from oxignite.handlers._logger_common import checked_global_step, optimizer_param_values
 from oxignite.handlers.base_logger import BaseLogger, BaseOptimizerParamsHandler, BaseOutputHandler
 from oxignite.handlers.utils import global_step_from_engine
 
@@ -156,9 +156,4 @@ class OptimizerParamsHandler(BaseOptimizerParamsHandler):
             )
 
         global_step = engine.state.get_event_attrib_value(event_name)
-        prefix = tag_prefix(self.tag)
-        params = {
-            f"{prefix}{self.param_name}/group_{i}": float(group[self.param_name])
-            for i, group in enumerate(self.optimizer.param_groups)
-        }
-        logger.log(params, step=global_step)
+        logger.log(dict(optimizer_param_values(self)), step=global_step)

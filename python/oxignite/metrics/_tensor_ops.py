@@ -24,3 +24,17 @@ def on_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 def rows(t: torch.Tensor) -> torch.Tensor:
     """``t.flatten(start_dim=1)`` without the call when ``t`` is already 2-d."""
     return t if t.ndim == 2 else t.flatten(start_dim=1)
+
+
+def check_same_dtype_and_shape(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+    """ignite's first check of an image metric's batch (PSNR, SSIM): one dtype, one shape."""
+    if y_pred.dtype != y.dtype:
+        raise TypeError(
+            "Expected y_pred and y to have the same data type. "
+            f"Got y_pred: {y_pred.dtype} and y: {y.dtype}."
+        )
+    if y_pred.shape != y.shape:
+        raise ValueError(
+            "Expected y_pred and y to have the same shape. "
+            f"Got y_pred: {y_pred.shape} and y: {y.shape}."
+        )

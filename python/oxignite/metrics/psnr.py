@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import detached, on_device
+from oxignite.metrics._tensor_ops import check_same_dtype_and_shape, detached, on_device
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["PSNR"]
@@ -60,16 +60,7 @@ class PSNR(Metric):
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])
-        if y_pred.dtype != y.dtype:
-            raise TypeError(
-                "Expected y_pred and y to have the same data type. "
-                f"Got y_pred: {y_pred.dtype} and y: {y.dtype}."
-            )
-        if y_pred.shape != y.shape:
-            raise ValueError(
-                "Expected y_pred and y to have the same shape. "
-                f"Got y_pred: {y_pred.shape} and y: {y.shape}."
-            )
+        check_same_dtype_and_shape(y_pred, y)
         dim = tuple(range(1, y.ndim))
         # Shapes are equal (checked above): no view_as needed.
         diff = y_pred.to(self._double_dtype) - y.to(self._double_dtype)

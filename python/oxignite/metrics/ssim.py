@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import check_same_dtype_and_shape
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["SSIM"]
@@ -127,16 +128,7 @@ class SSIM(Metric):
         return torch.einsum("i,j,k->ijk", *kernels)
 
     def _check_type_and_shape(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:
-        if y_pred.dtype != y.dtype:
-            raise TypeError(
-                "Expected y_pred and y to have the same data type. "
-                f"Got y_pred: {y_pred.dtype} and y: {y.dtype}."
-            )
-        if y_pred.shape != y.shape:
-            raise ValueError(
-                "Expected y_pred and y to have the same shape. "
-                f"Got y_pred: {y_pred.shape} and y: {y.shape}."
-            )
+        check_same_dtype_and_shape(y_pred, y)
         if len(y_pred.shape) - 2 != self.ndims:
             raise ValueError(
                 "Expected y_pred and y to have BxCxHxW or BxCxDxHxW shape. "
