@@ -10,7 +10,8 @@ from typing import Any, Callable
 import torch
 
 from oxignite.engine import Engine
-from oxignite.handlers.utils import _apply_to_type, _check_callable
+from oxignite.handlers.utils import _check_callable
+from oxignite.utils import apply_to_type
 
 __all__ = ["TerminateOnNan"]
 
@@ -80,7 +81,7 @@ class TerminateOnNan:
                 raise _NonFinite()
 
         try:
-            _apply_to_type(output, (numbers.Number, torch.Tensor), check)
+            apply_to_type(output, (numbers.Number, torch.Tensor), check)
         except _NonFinite:
             self.logger.warning(
                 f"{self.__class__.__name__}: Output '{output}' contains NaN or Inf. Stop training"

@@ -95,21 +95,6 @@ def _tree_apply2(func: Callable, objs: Any, states: Any) -> None:
         func(objs, states)
 
 
-def _apply_to_type(x: Any, input_type: Any, func: Callable) -> Any:
-    """Apply ``func`` to each object of ``input_type`` inside nested collections."""
-    if isinstance(x, input_type):
-        return func(x)
-    if isinstance(x, (str, bytes)):
-        return x
-    if isinstance(x, Mapping):
-        return {k: _apply_to_type(v, input_type, func) for k, v in x.items()}
-    if _is_namedtuple(x):
-        return type(x)(*(_apply_to_type(v, input_type, func) for v in x))
-    if isinstance(x, Sequence):
-        return [_apply_to_type(v, input_type, func) for v in x]
-    raise TypeError(f"x must contain {input_type}, dicts or lists; found {type(x)}")
-
-
 def _check_callable(value: Any | None, arg_name: str, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
