@@ -10,7 +10,7 @@
 //! back into the core (add/remove handlers, fire events, terminate) during a dispatch
 //! without "already borrowed" errors.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -62,6 +62,9 @@ pub struct EngineCore {
     pub(crate) should_terminate: AtomicU8,
     pub(crate) should_terminate_single_epoch: AtomicU8,
     pub(crate) should_interrupt: AtomicBool,
+    /// Iterations counted in the current epoch (the run loop's counter, as ignite's
+    /// `iter_counter`), for gates that must open on an epoch's last iteration.
+    pub(crate) epoch_iter: AtomicI64,
     pub(crate) last_event: AtomicU32,
     pub(crate) running: AtomicBool,
     pub(crate) run_slot: Mutex<RunSlot>,
@@ -70,6 +73,9 @@ pub struct EngineCore {
     /// Whether spans are recorded (`timing.rs`); the only cost when off is reading it.
     pub(crate) profiling: AtomicBool,
     pub(crate) profile: Mutex<Profile>,
+    /// The last host read of a 0-d tensor by a native (`natives::read_item`), shared so
+    /// that TerminateOnNan and RunningAverage read a loss once per iteration.
+    pub(crate) host_read: Mutex<Option<crate::natives::HostRead>>,
 }
 
 /// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent because
@@ -115,7 +121,7 @@ impl EngineCore {
             let counter = lock(&self.tables).counters[event].clone_ref(engine.py());
             match timing {
                 Some(t) => dispatch_timed(engine, state, &handlers, &counter, args, t),
-                None => dispatch(engine, state, &handlers, &counter, args).map(drop),
+                None => dispatch(self, engine, state, &handlers, &counter, args).map(drop),
             }
         };
         if let (Some(t), Some(start)) = (timing, start) {
@@ -199,6 +205,7 @@ impl EngineCore {
             filter: native,
             filter_obj: filter.map(Bound::unbind),
             alive: AtomicBool::new(true),
+            native: std::sync::OnceLock::new(),
         })
     }
 
@@ -222,6 +229,7 @@ impl EngineCore {
             next_handler_id: AtomicU64::new(1),
             should_terminate: AtomicU8::new(FLAG_OFF),
             should_terminate_single_epoch: AtomicU8::new(FLAG_OFF),
+            epoch_iter: AtomicI64::new(0),
             should_interrupt: AtomicBool::new(false),
             last_event: AtomicU32::new(NO_EVENT),
             running: AtomicBool::new(false),
@@ -229,6 +237,7 @@ impl EngineCore {
             data_generation: AtomicU64::new(0),
             profiling: AtomicBool::new(false),
             profile: Mutex::new(Profile::default()),
+            host_read: Mutex::new(None),
         }
     }
 
@@ -422,6 +431,32 @@ impl EngineCore {
             }
         }
         Ok(false)
+    }
+
+    /// Gives the last handler of `event` registered as `func` (by equality, as
+    /// `has_handler`) a native stand-in (`natives.rs`) built from `(kind, args)`. Returns
+    /// False when there is no such handler or it already has one.
+    fn set_native(
+        &self,
+        event: usize,
+        func: &Bound<'_, PyAny>,
+        kind: &str,
+        args: &Bound<'_, PyTuple>,
+    ) -> PyResult<bool> {
+        let native = crate::natives::Native::from_spec(kind, args)?;
+        let (snapshot, _) = self.snapshot(event)?;
+        for h in snapshot.iter().rev() {
+            if h.func.bind(func.py()).eq(func)? {
+                return Ok(h.native.set(native).is_ok());
+            }
+        }
+        Ok(false)
+    }
+
+    /// Iterations counted so far in the current epoch of the run.
+    #[getter]
+    fn epoch_iter(&self) -> i64 {
+        self.epoch_iter.load(Ordering::Relaxed)
     }
 
     fn handler_count(&self, event: usize) -> PyResult<usize> {
@@ -744,6 +779,11 @@ impl EngineCore {
                 h.traverse(&visit)?;
             }
         }
+        if let Ok(read) = self.host_read.try_lock() {
+            if let Some(read) = read.as_ref() {
+                read.traverse(&visit)?;
+            }
+        }
         if let Ok(slot) = self.run_slot.try_lock() {
             if let Some(data) = &slot.data {
                 data.traverse(&visit)?;
@@ -759,6 +799,8 @@ impl EngineCore {
     }
 
     fn __clear__(&self) {
+        let read = lock(&self.host_read).take();
+        drop(read);
         self.clear_handlers();
         let old = std::mem::take(&mut *lock(&self.run_slot));
         drop(old);

@@ -13,6 +13,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::core::EngineCore;
 use crate::filters::NativeFilter;
+use crate::natives::{Native, Outcome};
 use crate::state::NativeState;
 use crate::timing::{now_ns, Span, KIND_HANDLER};
 
@@ -91,6 +92,9 @@ pub struct Handler {
     /// The filter object as given (an EventFilter or a callable), for `handler_rows`.
     pub filter_obj: Option<Py<PyAny>>,
     pub alive: AtomicBool,
+    /// Work the dispatch does in place of the Python call (`natives.rs`), set by the facade
+    /// right after registration.
+    pub native: std::sync::OnceLock<Native>,
 }
 
 /// The arguments an event itself passes to handlers that take them.
@@ -114,6 +118,9 @@ impl Handler {
         }
         if let Some(f) = &self.filter_obj {
             visit.call(f)?;
+        }
+        if let Some(native) = self.native.get() {
+            native.traverse(visit)?;
         }
         Ok(())
     }
@@ -242,6 +249,7 @@ fn note_call(spans: &mut Vec<Span>, mark: &mut u64, t: &Timing<'_>, handler: u64
 /// Calls, in order, the handlers of `handlers` that are still registered and whose filter
 /// passes. Stops at the first exception and returns it; else returns how many were called.
 pub fn dispatch(
+    core: &EngineCore,
     engine: &Bound<'_, PyAny>,
     state: &Bound<'_, NativeState>,
     handlers: &[std::sync::Arc<Handler>],
@@ -255,12 +263,43 @@ pub fn dispatch(
             continue;
         }
         if handler.passes(engine, state, counter, &mut count)? {
+            if let Some(native) = handler.native.get() {
+                match run_native(native, core, state, counter, &mut count)? {
+                    Outcome::Skip => continue,
+                    Outcome::Done => {
+                        calls += 1;
+                        continue;
+                    }
+                    Outcome::Call => {}
+                }
+            }
             count = None;
             calls += 1;
             handler.call(engine, event)?;
         }
     }
     Ok(calls)
+}
+
+/// A handler's native stand-in. It may call Python (a transform), so the cached count is
+/// dropped unless it only read the count (a gate).
+fn run_native(
+    native: &Native,
+    core: &EngineCore,
+    state: &Bound<'_, NativeState>,
+    counter: &Counter,
+    count: &mut Option<i128>,
+) -> PyResult<Outcome> {
+    let cached = *count;
+    let read = || match cached {
+        Some(n) => Ok(n),
+        None => counter.read(state),
+    };
+    let outcome = native.run(core, state, read);
+    if !matches!(native, Native::Gate(_)) {
+        *count = None;
+    }
+    outcome
 }
 
 /// `dispatch` while profiling: each call becomes a span, recorded under one lock for the
@@ -280,7 +319,14 @@ pub fn dispatch_timed(
     let mut mark = now_ns();
     let mut result = Ok(());
     for handler in handlers {
-        match dispatch(engine, state, std::slice::from_ref(handler), counter, event) {
+        match dispatch(
+            t.core,
+            engine,
+            state,
+            std::slice::from_ref(handler),
+            counter,
+            event,
+        ) {
             Ok(0) => {}
             Ok(_) => note_call(&mut spans, &mut mark, &t, handler.id),
             Err(err) => {

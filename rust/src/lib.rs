@@ -7,6 +7,7 @@ mod core;
 mod dispatch;
 mod events;
 mod filters;
+mod natives;
 mod run_loop;
 mod state;
 mod table;
@@ -23,6 +24,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::EngineCore>()?;
     m.add_class::<state::NativeState>()?;
     m.add_class::<filters::EventFilter>()?;
+    m.add_class::<natives::Gate>()?;
+    m.add_class::<natives::NativeTimer>()?;
     m.add("BUILTIN_EVENTS", events::BUILTIN_EVENTS.to_vec())?;
     m.add("SPAN_KINDS", ("event", "handler", "process", "fetch"))?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;

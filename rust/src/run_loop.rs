@@ -391,6 +391,9 @@ impl<'py> RunLoop<'_, 'py> {
             Phase::Fetch => self.fetch(),
             Phase::CountBatch => {
                 self.frame.iter_counter += 1;
+                self.core
+                    .epoch_iter
+                    .store(self.frame.iter_counter, Ordering::Relaxed);
                 self.frame.should_exit = false;
                 bump("iteration", &mut self.state.borrow_mut().iteration)?;
                 self.frame.iteration_pending = true;
@@ -835,6 +838,7 @@ impl<'py> RunLoop<'_, 'py> {
         // a handler cannot re-enter it (run() on a running engine is refused).
         let handlers = &self.handlers[event];
         dispatch(
+            self.core,
             self.engine,
             self.state,
             handlers,

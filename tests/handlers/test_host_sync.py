@@ -113,3 +113,30 @@ def test_terminate_on_nan_reads_at_its_event(every, reads):
     _run(engine, 100, max_epochs=2)
     assert CountingTensor.reads == reads
     assert engine.state.iteration == 200
+
+
+def test_terminate_on_nan_and_running_average_share_one_read_per_iteration():
+    # Both read the same loss: the core reads it once and gives both the same value.
+    engine = _loss_engine(100)
+    engine.add_event_handler(Events.ITERATION_COMPLETED, TerminateOnNan())
+    RunningAverage(output_transform=lambda x: x).attach(engine, "loss")
+    _run(engine, 100, max_epochs=2)
+    assert CountingTensor.reads == 200
+    assert type(engine.state.metrics["loss"]) is float
+
+
+def test_a_loss_changed_in_place_between_them_is_read_again():
+    engine = _loss_engine(10)
+    engine.add_event_handler(Events.ITERATION_COMPLETED, TerminateOnNan())
+    engine.add_event_handler(
+        Events.ITERATION_COMPLETED,
+        lambda e: e.state.output.mul_(0.0) if e.state.iteration == 10 else None,
+    )
+    metric = RunningAverage(output_transform=lambda x: x, alpha=0.5)
+    metric.attach(engine, "loss")
+    _run(engine, 10, max_epochs=1)
+    assert CountingTensor.reads == 11  # the 10th loss twice: before and after the change
+    expected = 1.0
+    for i in range(2, 11):
+        expected = expected * 0.5 + 0.5 * (0.0 if i == 10 else 1.0 / i)
+    assert engine.state.metrics["loss"] == pytest.approx(expected)

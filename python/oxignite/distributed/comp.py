@@ -281,11 +281,14 @@ def device() -> torch.device:
 
         model = model.to(idist.device())
     """
-    if torch.cuda.is_available():
-        if is_distributed():
-            return torch.device(f"cuda:{torch.cuda.current_device()}")
-        return torch.device("cuda")
-    return torch.device("cpu")
+    if torch.cuda.is_available() and is_distributed():
+        return torch.device(f"cuda:{torch.cuda.current_device()}")
+    return _serial_device()
+
+
+def _serial_device() -> torch.device:
+    # The device of a single process: also what comp_models._SerialModel.device() answers.
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def initialize(backend: str, **kwargs: Any) -> None:

@@ -165,8 +165,13 @@ def all_gather(tensor: Any, group: Any = None) -> Any:
         dtype = torch.float64 if isinstance(tensor, float) else None
         values = _gather_tensor(torch.tensor([tensor], dtype=dtype), group)
         return values.tolist()
+    return _gather_objects(tensor, group)
+
+
+def _gather_objects(obj: Any, group: Any) -> list:
+    # Pickled gather: one item per rank of ``group`` (None: the default group).
     out: list[Any] = [None] * _group_size(group)
-    dist.all_gather_object(out, tensor, group=group)
+    dist.all_gather_object(out, obj, group=group)
     return out
 
 

@@ -319,6 +319,12 @@ class Engine:
             kwargs or None,
             event_filter,
         )
+        native = getattr(type(handler), "_core_native", None)
+        if native is not None and not args and not kwargs:
+            # A built-in handler object that the core can stand in for (engine/natives.py).
+            spec = native(handler)
+            if spec is not None:
+                self._core.set_native(event_id, handler, spec[0], tuple(spec[1:]))
         self.logger.debug(f"Added handler for event {event_name}")
         if event_filter is not None:
             # As in ignite, the handle holds the filter wrapper (with ``_parent``).

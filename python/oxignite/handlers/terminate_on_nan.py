@@ -39,7 +39,9 @@ class TerminateOnNan:
     every ``ITERATION_COMPLETED``, that is one sync per iteration. To check without syncing
     every iteration, attach it to a filtered event: ``Events.ITERATION_COMPLETED(every=100)``
     checks the output of one iteration in 100 (a diverged loss stays NaN or infinite, so
-    the run stops at most 99 iterations later).
+    the run stops at most 99 iterations later). On an oxignite Engine the core checks a
+    finite number or 0-d tensor itself (no Python call), reading a tensor once per iteration
+    for TerminateOnNan and RunningAverage together.
 
     Example::
 
@@ -70,6 +72,14 @@ class TerminateOnNan:
             except TypeError:  # a complex value: the general check below
                 pass
         self._check(engine, output)
+
+    def _core_native(self) -> tuple | None:
+        """The core's stand-in for ``__call__`` on an oxignite Engine (``natives.rs``:
+        ``Finite``): a finite number or 0-d tensor output is passed without a Python call;
+        anything else calls ``__call__``. Not with an ``output_transform`` or an override."""
+        if type(self).__call__ is TerminateOnNan.__call__ and self._output_transform is _identity:
+            return ("finite", torch.Tensor)
+        return None
 
     def _check(self, engine: Engine, output: Any) -> None:
         """ignite's check of any output: every number and tensor in nested collections."""

@@ -5,9 +5,22 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
+from oxignite._core import NativeTimer
 from oxignite.engine import Engine, Events
+from oxignite.engine.natives import set_native
 
 __all__ = ["Timer"]
+
+_CLOCK_FIELDS = ("t0", "total", "step_count", "running")
+
+
+def _clock_field(name: str) -> property:
+    """An attribute of ignite's Timer, kept in the native clock."""
+    return property(
+        lambda self: getattr(self._clock, name),
+        lambda self, value: setattr(self._clock, name, value),
+        doc=f"The timer's ``{name}``.",
+    )
 
 
 class Timer:
@@ -35,7 +48,14 @@ class Timer:
 
     def __init__(self, average: bool = False):
         self._average = average
-        self.reset()
+        # The clock and counters live in the core, so that a Timer attached to an engine
+        # costs no Python call per event (see ``attach``).
+        self._clock = NativeTimer()
+
+    total = _clock_field("total")
+    step_count = _clock_field("step_count")
+    running = _clock_field("running")
+    _t0 = _clock_field("t0")
 
     def attach(
         self,
@@ -45,46 +65,52 @@ class Timer:
         resume: Any | None = None,
         step: Any | None = None,
     ) -> Timer:
-        """Register ``reset``/``pause``/``resume``/``step`` on the given events. Returns ``self``."""
-        engine.add_event_handler(start, self.reset)
-        engine.add_event_handler(pause, self.pause)
-        if resume is not None:
-            engine.add_event_handler(resume, self.resume)
-        if step is not None:
-            engine.add_event_handler(step, self.step)
+        """Register ``reset``/``pause``/``resume``/``step`` on the given events. Returns ``self``.
+
+        On an oxignite Engine the core runs them natively (same clock, same arithmetic), unless
+        a subclass overrides them."""
+        for event, name in ((start, "reset"), (pause, "pause"), (resume, "resume"), (step, "step")):
+            if event is None:
+                continue
+            method = getattr(self, name)
+            engine.add_event_handler(event, method)
+            if getattr(method, "__func__", None) is getattr(Timer, name):  # not overridden
+                set_native(engine, event, method, "timer", self._clock, name)
         return self
 
     def reset(self, *args: Any) -> Timer:
         """Restart the timer from zero (running)."""
-        self._t0 = perf_counter()
-        self.total = 0.0
-        self.step_count = 0.0
-        self.running = True
+        self._clock.reset()
         return self
 
     def pause(self, *args: Any) -> None:
         """Stop measuring; time is accumulated into ``total``."""
-        if self.running:
-            self.total += perf_counter() - self._t0  # inline: called every iteration
-            self.running = False
+        self._clock.pause()
 
     def resume(self, *args: Any) -> None:
         """Start measuring again after ``pause``."""
-        if not self.running:
-            self.running = True
-            self._t0 = perf_counter()
+        self._clock.resume()
 
     def value(self) -> float:
         """Measured time in seconds (divided by ``step_count`` if ``average``)."""
-        total = self.total
-        if self.running:
-            total += self._elapsed()
-        denominator = max(self.step_count, 1.0) if self._average else 1.0
-        return total / denominator
+        return self._clock.value(self._average)
 
     def step(self, *args: Any) -> None:
         """Increment the step counter used for averaging."""
-        self.step_count += 1.0
+        self._clock.step()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        clock = state.pop("_clock")
+        state["_clock_fields"] = tuple(getattr(clock, f) for f in _CLOCK_FIELDS)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        fields = state.pop("_clock_fields")
+        self.__dict__.update(state)
+        self._clock = NativeTimer()
+        for f, value in zip(_CLOCK_FIELDS, fields):
+            setattr(self._clock, f, value)
 
     def _elapsed(self) -> float:
         return perf_counter() - self._t0

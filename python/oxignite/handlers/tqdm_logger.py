@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections import OrderedDict
 from typing import Any, Callable
 
 import oxignite.distributed as idist
+from oxignite._core import Gate
 from oxignite.engine import Engine, Events
+from oxignite.engine.natives import set_native
 from oxignite.handlers.base_logger import BaseLogger, BaseOutputHandler
 
 __all__ = ["ProgressBar"]
@@ -48,7 +52,10 @@ class ProgressBar(BaseLogger):
     so the bar opens and closes with ignite's text (on filtered or epoch events: at every
     call, as ignite). A loss tensor on a device is therefore read (``.item()``) once per
     redraw, not every iteration, and ``output_transform`` is called only then. (ignite builds
-    the text and redraws on every event.) Metrics shown are read as they are: a
+    the text and redraws on every event.) On an oxignite Engine the core skips the handler's
+    call between redraws (a native gate armed after each call with tqdm's redraw test; it
+    moves the bar's count itself), so such an iteration costs no Python call. Metrics shown
+    are read as they are: a
     ``RunningAverage(..., keep_on_device=True)`` is brought to the host only when the bar
     shows it.
 
@@ -85,6 +92,8 @@ class ProgressBar(BaseLogger):
         self.persist = persist
         self.bar_format = bar_format
         self.tqdm_kwargs = tqdm_kwargs
+        # Output handlers whose calls the core gates (see ``_OutputHandler._arm``).
+        self._gated: list[_OutputHandler] = []
 
     def _reset(self, pbar_total: int | None) -> None:
         self.pbar = self.pbar_cls(
@@ -159,6 +168,15 @@ class ProgressBar(BaseLogger):
         )
         super().attach(engine, log_handler, event_name)
         engine.add_event_handler(closing_event_name, self._close)
+        if event_name in (Events.ITERATION_STARTED, Events.ITERATION_COMPLETED) and (
+            getattr(event_name, "filter", None) is None
+        ):
+            # Between two redraws the core skips the handler itself (a gate armed after each
+            # call), so most iterations cost no Python call.
+            gate = Gate()
+            if set_native(engine, event_name, log_handler, "gate", gate):
+                log_handler._gate = gate
+                self._gated.append(log_handler)
 
     def attach_opt_params_handler(
         self, engine: Engine, event_name: Any, *args: Any, **kwargs: Any
@@ -192,6 +210,8 @@ class _OutputHandler(BaseOutputHandler):
         self.closing_event_name = closing_event_name
         self._kind_cache: tuple | None = None
         self._fast_event: Any = None
+        # Set by ProgressBar.attach where the core gates this handler's calls.
+        self._gate: Gate | None = None
 
     @staticmethod
     def get_max_number_events(event_name: Any, engine: Engine) -> int | None:
@@ -233,24 +253,60 @@ class _OutputHandler(BaseOutputHandler):
         # ignite formats the description and postfix and redraws the bar after each, on every
         # call (tqdm's set_description/set_postfix refresh by default). On a plain iteration
         # event this does it only where it shows: on each bar's first and last iteration (and
-        # when the engine is terminating), exactly as ignite, so the bar opens and closes with
-        # ignite's frames; in between, the text is formatted only just before tqdm redraws
-        # (its miniters/mininterval test), and otherwise only the counter moves: no
-        # ``output_transform`` call, no read of a device tensor (no host-device sync).
+        # when the engine is terminating the run or the epoch), exactly as ignite, so the bar
+        # opens and closes with ignite's frames; in between, the text is formatted only just
+        # before tqdm redraws (its miniters/mininterval test), and otherwise only the counter
+        # moves: no ``output_transform`` call, no read of a device tensor (no host-device
+        # sync). On an oxignite engine the core does not even call this in between (``_arm``).
         if event_name is self._fast_event:
             state = engine.state
             total = state.epoch_length
             pbar = logger.pbar
-            if total is not None and pbar is not None and not pbar.disable:
+            if total is not None and pbar is not None:
                 step = (state.iteration - 1) % total + 1
-                if step != total and not engine.should_terminate:
-                    if _will_redraw(pbar, step):
+                if step != total and not _stops_here(engine):
+                    if pbar.disable:
+                        pass  # nothing shows: tqdm's own update does nothing either
+                    elif _will_redraw(pbar, step):
                         self._render(engine, pbar, refresh=False)
                         pbar.update(step - pbar.n)
                     else:
                         pbar.n = step  # all that tqdm's update does when it does not redraw
+                    self._arm(state.iteration, step, total, pbar)
                     return
         self._update(engine, logger, event_name)
+        gate = self._gate
+        if gate is not None:
+            pbar, total = logger.pbar, engine.state.epoch_length
+            if event_name is self._fast_event and pbar is not None and total is not None:
+                iteration = engine.state.iteration
+                step = (iteration - 1) % total + 1
+                if step != total and not _stops_here(engine):
+                    self._arm(iteration, step, total, pbar)
+                    return
+            gate.disarm()
+
+    def _arm(self, iteration: int, step: int, total: int, pbar: Any) -> None:
+        """Let the core skip the calls that would only move the counter (it sets ``pbar.n``
+        itself, as this call would): until the epoch's last iteration, and, for a visible bar, until tqdm's redraw test can pass (the count
+        ``miniters`` past the last redraw, and the clock past ``mininterval`` and ``delay``;
+        a little early on the clock, as this call makes the exact test). tqdm's monitor
+        thread may lower ``miniters`` after ``maxinterval`` without a redraw: the gate opens
+        then too. With a clock other than ``time.time`` the count alone opens it."""
+        gate = self._gate
+        if gate is None:
+            return
+        base = iteration - step  # the engine's iteration before this epoch's first
+        if pbar.disable:
+            gate.arm(iteration, base + total, base + total, -math.inf, math.inf)
+            return
+        min_count = base + pbar.last_print_n + math.ceil(pbar.miniters)
+        if pbar._time is time.time:
+            deadline = max(pbar.last_print_t + pbar.mininterval, pbar.start_t + pbar.delay)
+            stale_at = pbar.last_print_t + (pbar.maxinterval or math.inf)
+            gate.arm(iteration, base + total, min_count, deadline - 1e-6, stale_at, pbar, base)
+        else:
+            gate.arm(iteration, base + total, min_count, -math.inf, -math.inf, pbar, base)
 
     def _update(self, engine: Engine, logger: ProgressBar, event_name: Any) -> None:
         """ignite's update: the bar created if needed, the text set and drawn, the counter
@@ -268,6 +324,18 @@ class _OutputHandler(BaseOutputHandler):
         if pbar_total is not None:
             global_step = (global_step - 1) % pbar_total + 1
         pbar.update(global_step - pbar.n)
+
+
+def _stops_here(engine: Engine) -> bool:
+    """Whether the bar is drawn in full now, as ignite draws it: on the last iteration of the
+    epoch or of the run, and when the engine is terminating the run or the epoch."""
+    state, core = engine.state, getattr(engine, "_core", None)
+    return bool(
+        engine.should_terminate
+        or engine.should_terminate_single_epoch
+        or (core is not None and core.epoch_iter == state.epoch_length)
+        or state.iteration == state.max_iters
+    )
 
 
 def _will_redraw(pbar: Any, n: int) -> bool:

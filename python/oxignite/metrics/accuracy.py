@@ -175,7 +175,7 @@ class Accuracy(_BaseClassification):
             y = torch.transpose(y, 1, last).reshape(-1, num_classes)
             correct = torch.all(y == y_pred.type_as(y), dim=-1)
 
-        n_correct = torch.sum(correct)
+        n_correct = correct.sum()
         if n_correct.device != self._device:
             n_correct = n_correct.to(self._device)
         self._num_correct += n_correct

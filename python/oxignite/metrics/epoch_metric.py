@@ -10,13 +10,15 @@ import torch
 
 import oxignite.distributed as idist
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import detached
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced
 
 __all__ = ["EpochMetric", "EpochMetricWarning"]
 
 
-def _copy_to(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+def _stored_copy(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A copy of ``t`` on ``device``, out of any autograd graph."""
+    if t.requires_grad:
+        t = t.detach()
     # clone() is the cheaper call when no move is needed.
     return t.clone() if t.device == device else t.to(device, copy=True)
 
@@ -106,22 +108,23 @@ class EpochMetric(Metric):
                 f"Incoherent types between input y and stored targets: {dtype_targets} vs {y.dtype}"
             )
 
-    @reinit__is_reduced
     def update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
+        # Not decorated with ``reinit__is_reduced``: it drops the cached result itself, which
+        # saves a call per batch on a metric whose own work is two copies.
         self._check_shape(output)
-        y_pred, y = detached(output[0]), detached(output[1])
+        y_pred, y = output[0], output[1]
         if y_pred.ndim == 2 and y_pred.shape[1] == 1:
             y_pred = y_pred.squeeze(dim=-1)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.squeeze(dim=-1)
-        # Copies: the caller may reuse its buffers for the next batch.
-        y_pred = _copy_to(y_pred, self._device)
-        y = _copy_to(y, self._device)
+        # Before copying: a copy keeps the dtype, and a bad batch then costs no copy.
         self._check_type((y_pred, y))
-        self._predictions.append(y_pred)
-        self._targets.append(y)
+        # Copies: the caller may reuse its buffers for the next batch.
+        self._predictions.append(_stored_copy(y_pred, self._device))
+        self._targets.append(_stored_copy(y, self._device))
+        self._result = None
 
-        if len(self._predictions) == 1 and self._check_compute_fn:
+        if self._check_compute_fn and len(self._predictions) == 1:
             try:
                 self.compute_fn(self._predictions[0], self._targets[0])
             except Exception as e:  # noqa: BLE001 - any failure is reported as a warning

@@ -63,22 +63,35 @@ class MultiLabelConfusionMatrix(Metric):
         n = self.num_classes
         self.confusion_matrix = torch.zeros(n, 2, 2, dtype=torch.int64, device=self._device)
         self._num_examples = 0
+        self._checked: tuple | None = None
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])
-        self._check_input(y_pred, y)
+        # Shapes and dtypes are checked once per distinct (shapes, dtypes) seen last; the
+        # values (binary or not) are checked on every batch.
+        key = (y_pred.shape, y.shape, y_pred.dtype, y.dtype)
+        if key != self._checked:
+            self._check_shapes_and_types(y_pred, y)
+            self._checked = key
+        both = y_pred | y
+        # Every value of y_pred | y is 0 or 1 only if all of both tensors' values are.
+        if not torch.equal(both.clamp(0, 1), both):
+            self._raise_not_binary(y_pred)
         self._num_examples += y.shape[0]
-        # One row per label, every sample (and spatial position) along the columns.
-        y, y_pred = y.transpose(0, 1), y_pred.transpose(0, 1)
-        if y.ndim > 2:
-            y = y.reshape(self.num_classes, -1)
-            y_pred = y_pred.reshape(self.num_classes, -1)
-        tp = (y * y_pred).sum(dim=1)
-        fp = y_pred.sum(dim=1) - tp
-        fn = y.sum(dim=1) - tp
-        tn = y.shape[1] - tp - fp - fn
-        counts = torch.stack([tn, fp, fn, tp], dim=1).reshape(-1, 2, 2)
+        if y.ndim == 2:
+            dim = 0  # (N, num_classes): reduce over the samples, no transpose needed
+        else:
+            # One row per label, every sample and spatial position along the columns.
+            y = y.transpose(0, 1).reshape(self.num_classes, -1)
+            y_pred = y_pred.transpose(0, 1).reshape(self.num_classes, -1)
+            dim = 1
+        tp = (y * y_pred).sum(dim=dim)
+        positives = y.sum(dim=dim)
+        fp = y_pred.sum(dim=dim) - tp
+        fn = positives - tp
+        tn = (y.shape[dim] - positives) - fp
+        counts = torch.stack((tn, fp, fn, tp), dim=1).view(-1, 2, 2)
         self.confusion_matrix += on_device(counts, self._device)
 
     @sync_all_reduce("confusion_matrix", "_num_examples")
@@ -92,7 +105,7 @@ class MultiLabelConfusionMatrix(Metric):
             return conf / conf.sum(dim=(1, 2))[:, None, None]
         return self.confusion_matrix
 
-    def _check_input(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:
+    def _check_shapes_and_types(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:
         expected = f"(batch_size, num_classes (currently set to {self.num_classes}), ...)"
         if y_pred.ndimension() < 2:
             raise ValueError(f"y_pred must at least have shape {expected}")
@@ -117,10 +130,10 @@ class MultiLabelConfusionMatrix(Metric):
             raise ValueError(f"y_pred must be of any type: {_INT_TYPES}")
         if y.dtype not in _INT_TYPES:
             raise ValueError(f"y must be of any type: {_INT_TYPES}")
-        # One check for both: every value of y_pred | y is 0 or 1 only if all of them are
-        # (a negative or > 1 value keeps a bit other than bit 0).
-        both = y_pred | y
-        if not torch.equal(both, both & 1):
-            if not torch.equal(y_pred, y_pred**2):
-                raise ValueError("y_pred must be a binary tensor")
-            raise ValueError("y must be a binary tensor")
+
+    @staticmethod
+    def _raise_not_binary(y_pred: torch.Tensor) -> None:
+        # Called once y_pred | y has a value other than 0/1: blame y_pred first, as ignite.
+        if not torch.equal(y_pred.clamp(0, 1), y_pred):
+            raise ValueError("y_pred must be a binary tensor")
+        raise ValueError("y must be a binary tensor")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import torch
 
 import oxignite.distributed as idist
+from oxignite.engine.natives import set_native
 from oxignite.metrics.metric import Metric, reinit__is_reduced
 from oxignite.metrics.usage import MetricUsage, RunningBatchWise, SingleEpochRunningBatchWise
 
@@ -64,7 +65,10 @@ class RunningAverage(Metric):
 
     Cost: when the averaged output is a Python number or a 0-d float32/float64 tensor (the
     common ``loss`` case, not distributed), the average is kept as a Python float computed
-    with the output dtype's rounding (bitwise ignite's values), without torch operations.
+    with the output dtype's rounding (bitwise ignite's values), without torch operations. On
+    an oxignite Engine the core does that update and the publication itself, without calling
+    ``iteration_completed``/``completed`` (unless a subclass overrides them), and shares
+    the loss's one host read with TerminateOnNan.
 
     Example::
 
@@ -151,8 +155,14 @@ class RunningAverage(Metric):
 
     def iteration_completed(self, engine: Engine) -> None:
         fast = self._fast
+        transform = self._output_transform if fast is None else fast[0]
+        self._update_transformed(transform(engine.state.output))
+
+    def _update_transformed(self, output: Any) -> None:
+        """One update with the transformed output. On an oxignite engine the core runs the
+        float path below itself (``natives.rs``, ``EmaUpdate``) and calls this for the rest."""
+        fast = self._fast
         if fast is None:
-            output = self._output_transform(engine.state.output)
             if (
                 self._keep_on_device
                 and self.src is None
@@ -163,8 +173,7 @@ class RunningAverage(Metric):
             self._general_update(output)
             return
         # A number or a 0-d float32/float64 tensor is averaged as a Python float.
-        transform, alpha, alpha32, beta32 = fast
-        output = transform(engine.state.output)
+        _, alpha, alpha32, beta32 = fast
         cls = type(output)
         if cls is float or cls is int:
             x, dtype = float(output), None
@@ -277,6 +286,23 @@ class RunningAverage(Metric):
             if not engine.has_event_handler(self.src.iteration_completed, event):
                 engine.add_event_handler(event, self.src.iteration_completed)
         super().attach(engine, name, usage)
+        # The float path of the two per-iteration methods, run by the core (no Python call).
+        if type(self).iteration_completed is RunningAverage.iteration_completed and (
+            type(self)._update_transformed is RunningAverage._update_transformed
+        ):
+            set_native(
+                engine,
+                usage.ITERATION_COMPLETED,
+                self.iteration_completed,
+                "ema",
+                self.__dict__,
+                self._update_transformed,
+                torch.Tensor,
+                torch.float32,
+                torch.float64,
+            )
+        if type(self).completed is RunningAverage.completed:
+            set_native(engine, usage.COMPLETED, self.completed, "publish", self.__dict__, name)
 
     def detach(self, engine: Engine, usage: str | MetricUsage = _RUNNING_BATCH_WISE) -> None:
         usage = self._usage(usage)
