@@ -102,6 +102,10 @@ def test_registered_models_match_ignite() -> None:
     assert [m.name for m in ours] == [m.name for m in ig_init.registered_computation_models]
     assert comp_models._SerialModel is base._SerialModel
     assert all(issubclass(m, base.ComputationModel) for m in ours)
+    # also at ignite's ``idist.registered_computation_models``
+    import oxignite.distributed as idist
+
+    assert idist.registered_computation_models is ours
 
 
 def test_abstract_interface_matches_ignite() -> None:

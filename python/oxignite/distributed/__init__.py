@@ -55,6 +55,7 @@ from oxignite.distributed.comp import (
     sync,
 )
 from oxignite.distributed.comp_models import native, xla  # noqa: F401 - ignite's module paths
+from oxignite.distributed.comp_models import registered_computation_models
 from oxignite.distributed.launcher import Parallel, spawn
 from oxignite.distributed.sampler import DistributedProxySampler, UnpaddedDistributedSampler
 from oxignite.distributed.utils import (
@@ -102,6 +103,7 @@ __all__ = [
     "new_group",
     "one_rank_first",
     "one_rank_only",
+    "registered_computation_models",
     "set_local_rank",
     "setup_logger",
     "show_config",

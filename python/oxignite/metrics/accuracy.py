@@ -151,8 +151,9 @@ class Accuracy(_BaseClassification):
         self._num_examples = 0
         super().reset()
 
-    @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
+        # Not decorated with ``reinit__is_reduced``: the cached result is dropped at the end,
+        # which saves a call per batch.
         y_pred, y = output[0], output[1]
         shapes = (y_pred.shape, y.shape)
         if shapes != self._multiclass_shapes:
@@ -180,6 +181,8 @@ class Accuracy(_BaseClassification):
             n_correct = n_correct.to(self._device)
         self._num_correct += n_correct
         self._num_examples += correct.shape[0]
+        if "_result" in self.__dict__:
+            self._result = None
 
     @sync_all_reduce("_num_examples", "_num_correct")
     def compute(self) -> float:
