@@ -76,6 +76,11 @@ pub struct EngineCore {
     /// The last host read of a 0-d tensor by a native (`natives::read_item`), shared so
     /// that TerminateOnNan and RunningAverage read a loss once per iteration.
     pub(crate) host_read: Mutex<Option<crate::natives::HostRead>>,
+    /// Handlers appended to an event's list (ignite's inner API) while that event was being
+    /// dispatched: `(event, handler id)`, called at the end of that dispatch, as ignite's
+    /// loop over the live list calls them (`run_late`).
+    pub(crate) late: Mutex<Vec<(usize, u64)>>,
+    pub(crate) has_late: AtomicBool,
 }
 
 /// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent because
@@ -123,11 +128,49 @@ impl EngineCore {
                 Some(t) => dispatch_timed(engine, state, &handlers, &counter, args, t),
                 None => dispatch(self, engine, state, &handlers, &counter, args).map(drop),
             }
+            .and_then(|()| self.run_late(engine, state, event, &handlers, &counter, args))
         };
         if let (Some(t), Some(start)) = (timing, start) {
             self.record_event(t, start);
         }
         result
+    }
+
+    /// Calls the handlers appended to `event`'s list during its dispatch over `called`
+    /// (queued by `call_late`), then those they append, in order. One atomic load when none.
+    pub(crate) fn run_late(
+        &self,
+        engine: &Bound<'_, PyAny>,
+        state: &Bound<'_, NativeState>,
+        event: usize,
+        called: &[std::sync::Arc<crate::dispatch::Handler>],
+        counter: &Counter,
+        args: EventArgs<'_, '_>,
+    ) -> PyResult<()> {
+        let mut done: Vec<u64> = Vec::new();
+        while self.has_late.load(Ordering::Relaxed) {
+            let ids: Vec<u64> = {
+                let mut late = lock(&self.late);
+                let (mine, rest): (Vec<_>, Vec<_>) = late.drain(..).partition(|(e, _)| *e == event);
+                *late = rest;
+                self.has_late.store(!late.is_empty(), Ordering::Relaxed);
+                mine.into_iter().map(|(_, id)| id).collect()
+            };
+            if ids.is_empty() {
+                break;
+            }
+            let (current, _) = self.snapshot(event)?;
+            // In table order; never one this firing has called already.
+            let todo: Vec<_> = current
+                .iter()
+                .filter(|h| ids.contains(&h.id))
+                .filter(|h| !done.contains(&h.id) && !called.iter().any(|c| c.id == h.id))
+                .cloned()
+                .collect();
+            done.extend(todo.iter().map(|h| h.id));
+            dispatch(self, engine, state, &todo, counter, args)?;
+        }
+        Ok(())
     }
 
     /// Records a span (profiling is on).
@@ -206,6 +249,7 @@ impl EngineCore {
             filter_obj: filter.map(Bound::unbind),
             alive: AtomicBool::new(true),
             native: std::sync::OnceLock::new(),
+            replaced_by: std::sync::OnceLock::new(),
         })
     }
 
@@ -238,6 +282,8 @@ impl EngineCore {
             profiling: AtomicBool::new(false),
             profile: Mutex::new(Profile::default()),
             host_read: Mutex::new(None),
+            late: Mutex::new(Vec::new()),
+            has_late: AtomicBool::new(false),
         }
     }
 
@@ -324,6 +370,7 @@ impl EngineCore {
             }
         }
         let ids: Vec<u64> = handlers.iter().map(|h| h.id).collect();
+        let handlers_now = handlers.clone();
         let old = {
             let mut tables = lock(&self.tables);
             if !Arc::ptr_eq(&tables.handlers.snapshot(event), &current) {
@@ -333,6 +380,15 @@ impl EngineCore {
             }
             tables.handlers.replace(event, handlers)
         };
+        // A new row in the place of a removed one (same length, same index) replaces it.
+        if old.len() == handlers_now.len() {
+            for (was, now) in old.iter().zip(handlers_now.iter()) {
+                let new_row = !old.iter().any(|h| h.id == now.id);
+                if was.id != now.id && !ids.contains(&was.id) && new_row {
+                    let _ = was.replaced_by.set(Arc::clone(now));
+                }
+            }
+        }
         for h in old.iter().filter(|h| !ids.contains(&h.id)) {
             h.alive.store(false, Ordering::Relaxed);
         }
@@ -451,6 +507,13 @@ impl EngineCore {
             }
         }
         Ok(false)
+    }
+
+    /// Queues handler `handler_id`, just appended to `event`'s list during `event`'s
+    /// dispatch, to be called at the end of that dispatch (see `run_late`).
+    fn call_late(&self, event: usize, handler_id: u64) {
+        lock(&self.late).push((event, handler_id));
+        self.has_late.store(true, Ordering::Relaxed);
     }
 
     /// Iterations counted so far in the current epoch of the run.

@@ -95,6 +95,10 @@ pub struct Handler {
     /// Work the dispatch does in place of the Python call (`natives.rs`), set by the facade
     /// right after registration.
     pub native: std::sync::OnceLock<Native>,
+    /// The handler put at this one's place in its list (ignite's inner API:
+    /// `engine._event_handlers[e][i] = row`): a dispatch that has not reached this one yet
+    /// calls that one instead, as ignite's loop over the live list does.
+    pub replaced_by: std::sync::OnceLock<std::sync::Arc<Handler>>,
 }
 
 /// The arguments an event itself passes to handlers that take them.
@@ -105,6 +109,19 @@ pub struct EventArgs<'a, 'py> {
 }
 
 impl Handler {
+    /// This handler if it is still registered, else the live handler that replaced it in
+    /// its list, if any.
+    #[inline]
+    pub fn live(self: &std::sync::Arc<Self>) -> Option<&std::sync::Arc<Self>> {
+        let mut h = self;
+        loop {
+            if h.alive.load(Ordering::Relaxed) {
+                return Some(h);
+            }
+            h = h.replaced_by.get()?;
+        }
+    }
+
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.func)?;
         if let Some(args) = &self.args {
@@ -259,9 +276,9 @@ pub fn dispatch(
     let mut count = None;
     let mut calls = 0;
     for handler in handlers {
-        if !handler.alive.load(Ordering::Relaxed) {
+        let Some(handler) = handler.live() else {
             continue;
-        }
+        };
         if handler.passes(engine, state, counter, &mut count)? {
             if let Some(native) = handler.native.get() {
                 match run_native(native, core, state, counter, &mut count)? {

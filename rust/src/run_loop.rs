@@ -802,6 +802,12 @@ impl<'py> RunLoop<'_, 'py> {
                 args,
                 timing,
             )
+            .and_then(|()| {
+                let handlers = &self.handlers[event];
+                let counter = &self.counters[event];
+                self.core
+                    .run_late(self.engine, self.state, event, handlers, counter, args)
+            })
         };
         self.core.record_event(timing, start);
         result
@@ -845,6 +851,16 @@ impl<'py> RunLoop<'_, 'py> {
             &self.counters[event],
             args,
         )?;
+        if self.core.has_late.load(Ordering::Relaxed) {
+            self.core.run_late(
+                self.engine,
+                self.state,
+                event,
+                handlers,
+                &self.counters[event],
+                args,
+            )?;
+        }
         // Valid until the handler tables change (which resets `quiet`).
         self.quiet[event] = count.and_then(|c| quiet_window(handlers, c));
         Ok(())

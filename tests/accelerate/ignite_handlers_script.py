@@ -258,6 +258,8 @@ def _shape(value):
     profiler shows for events that never fired (e.g. "not yet triggered") stay."""
     if isinstance(value, (list, tuple)):
         return [_shape(v) for v in value]
+    if isinstance(value, dict):  # e.g. event_handlers_stats: per event, per statistic
+        return {str(k): _shape(v) for k, v in value.items()}
     if isinstance(value, str):
         return value
     return "number" if math.isfinite(float(value)) else "not finite"

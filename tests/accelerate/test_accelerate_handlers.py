@@ -21,57 +21,6 @@ import pytest
 SCRIPT = Path(__file__).with_name("ignite_handlers_script.py")
 
 
-def _missing_inner_api(scenario: str) -> str | None:
-    """What oxignite's engine still lacks of what ignite's time profilers use, or None.
-
-    Both insert rows into ``engine._event_handlers``; HandlersTimeProfiler also names each
-    row's handler by its ``__qualname__`` (ignite's filter wrapper copies the handler's, via
-    functools.wraps).
-    """
-    from oxignite.engine import Engine, Events
-
-    def handler(engine: Engine) -> None:
-        pass
-
-    engine = Engine(lambda engine, batch: None)
-    try:
-        engine._event_handlers[Events.STARTED].insert(0, (handler, (), {}))
-    except (KeyError, AttributeError, TypeError):
-        return "needs a live engine._event_handlers (issue 9 part 1)"
-    # ignite dispatches over the live list: rows that a handler appends to, or replaces in,
-    # the list of the event being dispatched are called in that same dispatch. The profilers
-    # set up their timing of STARTED handlers that way, from a STARTED handler.
-    calls: list = []
-
-    def add_row(engine: Engine) -> None:
-        engine._event_handlers[Events.STARTED].append((lambda: calls.append(1), (), {}))
-
-    other = Engine(lambda engine, batch: None)
-    other.add_event_handler(Events.STARTED, add_row)
-    other.run([0])
-    if not calls:
-        return (
-            "rows appended to engine._event_handlers[E] during E's dispatch are not called "
-            "in that dispatch (ignite's profilers time STARTED handlers this way)"
-        )
-    if scenario != "handlers_time_profiler":
-        return None
-    engine.add_event_handler(Events.ITERATION_COMPLETED(every=2), handler)
-    row = engine._event_handlers[Events.ITERATION_COMPLETED][0][0]
-    if getattr(row, "__qualname__", None) != handler.__qualname__:
-        return (
-            "a filtered handler's row in engine._event_handlers does not carry the "
-            "handler's __qualname__ as ignite's functools.wraps wrapper does"
-        )
-    return None
-
-
-def _profiler_mark(scenario: str) -> pytest.MarkDecorator:
-    # Expected to fail, naming the reason, until the engine's inner API is complete.
-    needs = _missing_inner_api(scenario) if scenario.endswith("time_profiler") else None
-    return pytest.mark.xfail(needs is not None, reason=needs or "", strict=True)
-
-
 SCENARIOS = [
     "engine_identity",
     "running_average_and_accuracy",
@@ -121,10 +70,7 @@ def test_the_accelerated_run_used_oxignites_engine(runs: dict) -> None:
     assert sorted(k for k in runs["accelerated"] if not k.startswith("_")) == sorted(SCENARIOS)
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [pytest.param(s, marks=_profiler_mark(s)) for s in SCENARIOS],
-)
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_an_ignite_handler_gives_ignites_result(runs: dict, scenario: str) -> None:
     theirs = runs["ignite"][scenario]
     ours = runs["accelerated"][scenario]

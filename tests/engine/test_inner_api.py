@@ -227,6 +227,64 @@ def test_rows_appended_and_inserted_are_called_like_ignite():
     assert log[:5] == [4, ("first", True), "added", ("last", True), ("weak", True, 5, 6)]
 
 
+def test_rows_appended_during_their_events_dispatch_are_called_in_it_like_ignite():
+    """ignite loops over the live list: a row a handler appends to the list being dispatched
+    is called at the end of that same dispatch (ignite's profilers time STARTED this way);
+    then at every firing."""
+
+    def scenario(lib, log):
+        engine = lib.Engine(lambda e, b: None)
+
+        def adder(e):
+            log.append("adder")
+            if e.state.iteration == 1:
+                rows = e._event_handlers[lib.Events.ITERATION_COMPLETED]
+                rows.append((lambda: log.append("late"), (), {}))
+
+        engine.add_event_handler(lib.Events.ITERATION_COMPLETED, adder)
+        engine.add_event_handler(lib.Events.ITERATION_COMPLETED, lambda: log.append("after"))
+        run_logged(engine, log, [0, 0, 0])
+
+    log = assert_same_trace(scenario)
+    calls = [x for x in log if x in ("adder", "after", "late")]
+    assert calls == ["adder", "after", "late"] * 3
+
+
+def test_rows_replaced_during_their_events_dispatch_like_ignite():
+    """A row replaced before the dispatch reaches it is called in its new form; one replaced
+    after it was called is not called again (ignite's HandlersTimeProfiler wraps every row,
+    STARTED's included, from a STARTED handler)."""
+
+    def scenario(lib, log):
+        engine = lib.Engine(lambda e, b: None)
+
+        def wrapper_for(name):
+            return lambda: log.append(("wrapped", name))
+
+        def wrap_all(e):
+            log.append("wrap_all")
+            rows = e._event_handlers[lib.Events.STARTED]
+            for i, (func, args, kwargs) in enumerate(list(rows)):
+                name = getattr(func, "__name__", "?")
+                if name in ("before", "after"):
+                    rows[i] = (wrapper_for(name), (), {})
+
+        def before():
+            log.append("before")
+
+        def after():
+            log.append("after")
+
+        engine.add_event_handler(lib.Events.STARTED, before)
+        engine.add_event_handler(lib.Events.STARTED, wrap_all)
+        engine.add_event_handler(lib.Events.STARTED, after)
+        run_logged(engine, log, [0])
+
+    log = assert_same_trace(scenario)
+    ours = [x for x in log if x in ("before", "wrap_all", "after") or x[0] == "wrapped"]
+    assert ours == ["before", "wrap_all", ("wrapped", "after")]
+
+
 def test_rows_get_the_event_arguments_like_ignite():
     def scenario(lib, log):
         engine = lib.Engine(lambda e, b: _raise(e))

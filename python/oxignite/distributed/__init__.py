@@ -54,8 +54,11 @@ from oxignite.distributed.comp import (
     set_local_rank,
     sync,
 )
-from oxignite.distributed.comp_models import native, xla  # noqa: F401 - ignite's module paths
-from oxignite.distributed.comp_models import registered_computation_models
+from oxignite.distributed.comp_models import (  # noqa: F401 - ignite's module paths
+    native,
+    registered_computation_models,
+    xla,
+)
 from oxignite.distributed.launcher import Parallel, spawn
 from oxignite.distributed.sampler import DistributedProxySampler, UnpaddedDistributedSampler
 from oxignite.distributed.utils import (

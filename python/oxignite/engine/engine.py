@@ -1098,7 +1098,15 @@ class _HandlerList(MutableSequence):
         self._rebuild(edit)
 
     def insert(self, index: int, row: Any) -> None:
+        appended = index >= len(self)
         self._rebuild(lambda items, item_for: items.insert(index, item_for(row)))
+        core = self._engine._core
+        if appended and core.last_event == self._id:
+            # ignite loops over this very list while it dispatches the event, so a row
+            # appended by one of its handlers is called in that same dispatch (ignite's time
+            # profilers rely on it); the core calls it at the end of the dispatch. (Handlers
+            # added with add_event_handler keep the engine's rule: from the next firing.)
+            core.call_late(self._id, self._rows()[-1][0])
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, _HandlerList)):
