@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import random
+import subprocess
+import sys
 import uuid
 from collections import namedtuple
 
@@ -180,3 +182,69 @@ def test_public_names_are_ignites():
     public -= {"Any", "Callable", "Path", "TextIO", "TypeVar", "cast"}  # typing imports
     assert public <= set(dir(ours)), public - set(dir(ours))
     assert set(ours.__all__) == set(ig.__all__)
+
+
+def test_to_onehot_compiles_with_torchscript_like_ignite():
+    x = torch.tensor([0, 1, 2, 3])
+    scripted = torch.jit.script(ours.to_onehot)
+    assert scripted(x, 4).equal(ig.to_onehot(x, 4))
+
+    class OneHotLinear(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.linear(ours.to_onehot(x, 4).to(torch.float))
+
+    eager = OneHotLinear()
+    assert torch.jit.script(eager)(x).allclose(eager(x))
+
+
+def test_utils_and_base_import_without_torch():
+    # to_onehot lives in a torch module loaded on first access; the rest stays torch-free.
+    code = (
+        "import sys, oxignite.utils as u, oxignite.base\n"
+        "assert 'to_onehot' in dir(u) and 'torch' not in sys.modules\n"
+        "u.to_onehot\n"
+        "assert 'torch' in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_old_private_module_path_like_ignite():
+    import ignite._utils as ig_old
+    import oxignite._utils as ours_old
+
+    assert set(ours_old.__all__) == set(ig_old.__all__)
+    assert ours_old.to_onehot is ours.to_onehot
+    assert ours_old.convert_tensor is ours.convert_tensor
+
+
+def _keyed(value, key=None):
+    return (key, value * 2) if isinstance(value, (int, torch.Tensor)) else (key, value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        5,
+        {"a": 1, "b": [2, 3]},
+        [{"x": torch.ones(2)}, (4, 5)],
+        Point(1, [2, {"c": 3}]),
+        {"nested": {"deeper": [1, None]}},
+    ],
+)
+def test_tree_map_matches_ignite(data):
+    ours_out = ours._tree_map(_keyed, data)
+    ig_out = ig._tree_map(_keyed, data)
+    assert repr(ours_out) == repr(ig_out)
+
+
+def test_tree_map_treats_strings_as_leaves():
+    # ignite would recurse into a string character by character without end.
+    assert ours._tree_map(_keyed, {"s": "text"}) == {"s": ("s", "text")}

@@ -23,7 +23,10 @@ import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # at run time module __getattr__ below loads it with torch
+    from oxignite._onehot import to_onehot
 
 __all__ = [
     "_to_str_list",
@@ -83,19 +86,37 @@ def apply_to_type(x: Any, input_type: type | tuple, func: Callable) -> Any:
     raise TypeError(f"x must contain {input_type}, dicts or lists; found {type(x)}")
 
 
-def to_onehot(indices: Any, num_classes: int) -> Any:
-    """One-hot encode integer ``indices`` of shape ``(N, ...)`` into a uint8 tensor of shape
-    ``(N, num_classes, ...)`` on the same device.
+def _tree_map(func: Callable, x: Any, key: int | str | None = None) -> Any:
+    """Call ``func(leaf, key=...)`` on every leaf of nested mappings / sequences /
+    namedtuples and rebuild the containers with the results. ``key`` is the leaf's dict
+    key or list index (None inside a namedtuple). Strings and bytes are leaves.
 
     Example::
 
-        to_onehot(torch.tensor([0, 2]), num_classes=3)  # [[1, 0, 0], [0, 0, 1]]
+        _tree_map(lambda v, key: (key, v), {"a": [1, 2]})  # {"a": [(0, 1), (1, 2)]}
     """
-    import torch
+    if isinstance(x, Mapping):
+        return type(x)({k: _tree_map(func, v, key=k) for k, v in x.items()})
+    if isinstance(x, tuple) and hasattr(x, "_fields"):  # a namedtuple takes positional fields
+        return type(x)(*(_tree_map(func, v) for v in x))
+    if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
+        return type(x)([_tree_map(func, v, key=i) for i, v in enumerate(x)])
+    return func(x, key=key)
 
-    shape = (indices.shape[0], num_classes) + tuple(indices.shape[1:])
-    onehot = torch.zeros(shape, dtype=torch.uint8, device=indices.device)
-    return onehot.scatter_(1, indices.unsqueeze(1), 1)
+
+def __getattr__(name: str) -> Any:
+    # ``to_onehot`` must be TorchScript-compilable, so it lives in a module that imports
+    # torch at the top; loading it on first access keeps ``import oxignite.utils`` torch-free.
+    if name == "to_onehot":
+        from oxignite._onehot import to_onehot
+
+        globals()["to_onehot"] = to_onehot
+        return to_onehot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "to_onehot"})
 
 
 def setup_logger(

@@ -773,7 +773,11 @@ impl<'py> RunLoop<'_, 'py> {
             Some(data) => data.next(py),
             None => Err(no_data_iterator()),
         };
-        self.record_since(KIND_FETCH, start);
+        // A fetch that gave a batch, as ignite's profilers count them (between
+        // GET_BATCH_STARTED and GET_BATCH_COMPLETED): not the probe that ends a pass.
+        if matches!(result, Ok(Some(_))) {
+            self.record_since(KIND_FETCH, start);
+        }
         result
     }
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import ignite.engine as ig_engine
 import ignite.handlers as ig_handlers
 import oxignite.distributed as idist
+import oxignite.engine as ox_engine
 import oxignite.handlers.checkpoint as ckpt_module
 import pytest
 import torch
@@ -404,6 +405,41 @@ def test_bad_arguments(tmp_path, kwargs, exc, match):
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         Checkpoint(**args)
+
+
+@pytest.mark.parametrize("handler", ["checkpoint", "model_checkpoint"])
+def test_filename_prefix_is_not_type_checked_like_ignite(tmp_path, handler):
+    # ignite only needs len() of the prefix; a pattern without {filename_prefix} ignores it.
+    names = []
+    for engine_mod, handlers in ((ox_engine, ckpt_module), (ig_engine, ig_handlers)):
+        folder = tmp_path / engine_mod.__name__
+        to_save = {"model": torch.nn.Linear(1, 1)}
+        kwargs = {"filename_prefix": to_save, "filename_pattern": "chk-{name}--{global_step}.{ext}"}
+        if handler == "checkpoint":
+            h = handlers.Checkpoint(to_save, handlers.DiskSaver(folder), **kwargs)
+        else:
+            h = handlers.ModelCheckpoint(folder, **kwargs)
+        trainer = engine_mod.Engine(lambda e, b: None)
+        trainer.state.iteration = 203
+        if handler == "checkpoint":
+            h(trainer)
+        else:
+            h(trainer, to_save)
+        names.append(Path(h.last_checkpoint).name)
+    assert names == ["chk-model--203.pt", "chk-model--203.pt"]
+
+
+def test_model_checkpoint_last_checkpoint_needs_its_disk_saver(tmp_path):
+    messages = []
+    for engine_mod, handlers in ((ox_engine, ckpt_module), (ig_engine, ig_handlers)):
+        h = handlers.ModelCheckpoint(tmp_path / engine_mod.__name__, "pre")
+        h.save_handler = lambda checkpoint, filename: None  # replaced after construction
+        h(engine_mod.Engine(lambda e, b: None), {"model": torch.nn.Linear(1, 1)})
+        with pytest.raises(RuntimeError) as info:
+            h.last_checkpoint  # noqa: B018 - the property raises
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert "save_handler should be DiskSaver" in messages[0]
 
 
 def test_score_function_must_return_number(tmp_path):

@@ -76,10 +76,31 @@ def test_deprecated_argument_names_still_work():
     trainer = Engine(lambda e, b: None)
     with pytest.warns(DeprecationWarning, match="min_delta"):
         h = EarlyStopping(2, lambda e: 0.0, trainer, min_delta=0.1)
-    assert h.threshold == 0.1 and h.min_delta == 0.1
+    assert h.threshold == 0.1
     with pytest.warns(DeprecationWarning, match="cumulative_delta"):
         h = EarlyStopping(2, lambda e: 0.0, trainer, cumulative_delta=True)
-    assert h.cumulative and h.cumulative_delta
+    assert h.cumulative
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "value"),
+    [("min_delta", "threshold", 0.2), ("min_delta_mode", "threshold_mode", "rel"),
+     ("cumulative_delta", "cumulative", True)],
+)
+def test_deprecated_attributes_warn_on_get_and_set_like_ignite(old, new, value):
+    messages = []
+    for engine_cls, handler_cls in ((Engine, EarlyStopping),
+                                    (ig_engine.Engine, ig_handlers.EarlyStopping)):
+        h = handler_cls(2, lambda e: 0.0, engine_cls(lambda e, b: None))
+        with pytest.warns(DeprecationWarning) as set_record:
+            setattr(h, old, value)
+        assert getattr(h, new) == value
+        with pytest.warns(DeprecationWarning) as get_record:
+            assert getattr(h, old) == value
+        # the warning points at the caller's line, not at the property
+        assert get_record[0].filename == __file__
+        messages.append((str(set_record[0].message), str(get_record[0].message)))
+    assert messages[0] == messages[1]
 
 
 def test_real_training_that_stops_improving():

@@ -436,3 +436,28 @@ def test_bad_arguments():
         ConcatScheduler([s1, LinearCyclicalScheduler(opt, "momentum", 0, 1, 10)], durations=[3])
     with pytest.raises(ValueError, match="event_index"):
         s1.load_state_dict({})
+
+
+@pytest.mark.parametrize("cls_name", ["LinearCyclicalScheduler", "MultiStepStateScheduler"])
+def test_plot_values_without_matplotlib_message_matches_ignite(monkeypatch, cls_name):
+    import sys
+
+    import oxignite.handlers as ours
+
+    kwargs = {
+        "LinearCyclicalScheduler": {
+            "optimizer": torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1),
+            "param_name": "lr", "start_value": 1.0, "end_value": 0.0, "cycle_size": 4,
+        },
+        "MultiStepStateScheduler": {
+            "param_name": "p", "initial_value": 10, "gamma": 0.5, "milestones": [2],
+        },
+    }[cls_name]
+    # A None entry in sys.modules makes the import fail, as if matplotlib were absent.
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    messages = []
+    for module in (ours, ig):
+        with pytest.raises(ModuleNotFoundError) as info:
+            getattr(module, cls_name).plot_values(num_events=4, **kwargs)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

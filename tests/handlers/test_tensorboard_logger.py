@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import glob
+import sys
 
 import pytest
 import torch
@@ -224,3 +225,45 @@ def test_base_logger_supports_new_backends():
         ("x/parts/0", 2, 1.0),
         ("x/parts/1", 2, 2.0),
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OutputHandler",
+        "OptimizerParamsHandler",
+        "WeightsScalarHandler",
+        "WeightsHistHandler",
+        "GradsScalarHandler",
+        "GradsHistHandler",
+    ],
+)
+def test_wrong_logger_message_matches_ignite(name):
+    import ignite.engine as ig_engine
+    import ignite.handlers.tensorboard_logger as ig_tb
+    import oxignite.handlers.tensorboard_logger as ox_tb
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    args = {"OutputHandler": ("tag", ["a"]), "OptimizerParamsHandler": (optimizer,)}
+    messages = []
+    for module, engine_cls in ((ox_tb, Engine), (ig_tb, ig_engine.Engine)):
+        handler = getattr(module, name)(*args.get(name, (model,)))
+        with pytest.raises(RuntimeError) as info:
+            handler(engine_cls(lambda e, b: None), object(), Events.ITERATION_COMPLETED)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_no_writer_package_message_matches_ignite(monkeypatch):
+    import ignite.handlers.tensorboard_logger as ig_tb
+
+    # A None entry in sys.modules makes the import fail, as if the package were absent.
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
+    messages = []
+    for logger_cls in (TensorboardLogger, ig_tb.TensorboardLogger):
+        with pytest.raises(ModuleNotFoundError) as info:
+            logger_cls(log_dir=None)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

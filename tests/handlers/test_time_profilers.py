@@ -8,6 +8,7 @@ import time
 
 import pytest
 from oxignite import profiling
+from oxignite._core import SPAN_KINDS
 from oxignite.engine import Engine, Events
 from oxignite.handlers import BasicTimeProfiler, HandlersTimeProfiler
 
@@ -92,7 +93,15 @@ def test_basic_results_count_the_run():
     results = p.get_results()
     assert results["processing_stats"]["total"] == pytest.approx(stats["process"]["total"])
     totals = [v["total"] for k, v in results["event_handlers_stats"].items() if k != "total_time"]
-    assert results["event_handlers_stats"]["total_time"] == pytest.approx(sum(totals))
+    total_time = results["event_handlers_stats"]["total_time"]
+    assert total_time.item() == pytest.approx(sum(totals), rel=1e-6)
+
+
+def test_basic_total_time_is_a_tensor_like_ignites():
+    p, q, _, _ = run_both(BasicTimeProfiler, IG_BASIC)
+    ours = p.get_results()["event_handlers_stats"]["total_time"]
+    theirs = q.get_results()["event_handlers_stats"]["total_time"]
+    assert type(ours) is type(theirs) and ours.dtype == theirs.dtype and ours.dim() == 0
 
 
 def test_basic_write_results_has_ignites_columns(tmp_path):
@@ -136,6 +145,18 @@ def test_handlers_results_count_every_call(tmp_path):
     column = header.index("every_other (ITERATION_COMPLETED)")
     assert sum(float(r[column]) > 0 for r in rows[1:]) == 7
     assert sum(float(r[header.index("processing_stats")]) > 0 for r in rows[1:]) == 15
+
+
+def test_dataflow_counts_one_fetch_per_batch_like_ignite(tmp_path):
+    """The fetch that finds a pass's data exhausted (and restarts it) is not a batch: the
+    dataflow times hold one fetch per iteration, as ignite's profilers' do."""
+    pytest.importorskip("pandas")  # ignite's write_results needs it
+    p, q, engine, _ = run_both(HandlersTimeProfiler, IG_HANDLERS, data=(1, 2), max_epochs=3)
+    fetch = SPAN_KINDS.index("fetch")
+    assert sum(1 for span in engine._core.profile_spans() if span[0] == fetch) == 6
+    p.write_results(tmp_path / "ours.csv")
+    q.write_results(tmp_path / "theirs.csv")
+    assert len(read_csv(tmp_path / "ours.csv")) == len(read_csv(tmp_path / "theirs.csv")) == 7
 
 
 def test_profiler_times_agree_with_the_wall_clock():

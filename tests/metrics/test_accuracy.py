@@ -170,3 +170,54 @@ def test_top_k_errors():
         TopKCategoricalAccuracy(k=5).update((torch.randn(2, 3), torch.tensor([0, 1])))
     with pytest.raises(ValueError, match="batch_size"):
         TopKCategoricalAccuracy(k=1).update((torch.randn(2, 3), torch.tensor([0, 1, 2])))
+
+
+def test_rank_mismatch_is_a_runtime_error_like_ignite():
+    import ignite.metrics as ig
+
+    batch = (torch.rand(1, 1, 1), torch.rand(1))
+    for metric in (Accuracy(), ig.Accuracy()):
+        with pytest.raises(RuntimeError, match=r"Invalid shapes of y \(shape=torch.Size\(\[1\]\)\)"):
+            metric._check_type(batch)
+
+
+_SEQ_PRED = torch.rand(2, 4, 3)
+
+
+@pytest.mark.parametrize("ignore_index", [None, -1, [-1, 2], (0,)])
+def test_sequence_transform_matches_ignite(ignore_index):
+    import ignite.metrics as ig
+
+    y = torch.tensor([[1, 0, 2, -1], [0, 1, -1, -1]])
+    ours = Accuracy.get_sequence_transform(ignore_index=ignore_index)((_SEQ_PRED, y))
+    theirs = ig.Accuracy.get_sequence_transform(ignore_index=ignore_index)((_SEQ_PRED, y))
+    for a, b in zip(ours, theirs):
+        assert torch.equal(a, b)
+    # The flattened output feeds Accuracy directly.
+    kept = ours[1] >= 0
+    acc = Accuracy()
+    acc.update((ours[0][kept], ours[1][kept]))
+    assert 0.0 <= acc.compute() <= 1.0
+
+
+def test_sequence_transform_applies_output_transform_first():
+    y = torch.tensor([[1, 0, 2, 1], [0, 1, 1, 2]])
+    transform = Accuracy.get_sequence_transform(output_transform=lambda out: (out["p"], out["t"]))
+    y_pred, y_flat = transform({"p": _SEQ_PRED, "t": y})
+    assert y_pred.shape == (8, 3) and torch.equal(y_flat, y.reshape(-1))
+
+
+@pytest.mark.parametrize(
+    ("y_pred", "y", "match"),
+    [
+        (torch.rand(2, 4), torch.zeros(2, 4), "Expected y_pred to be 3D"),
+        (torch.rand(2, 2, 3), torch.zeros(2, 2, 3), "and y to be 2D"),
+        (torch.rand(2, 2, 1), torch.zeros(2, 3), "incompatible shapes"),
+    ],
+)
+def test_sequence_transform_errors_like_ignite(y_pred, y, match):
+    import ignite.metrics as ig
+
+    for cls in (Accuracy, ig.Accuracy):
+        with pytest.raises(ValueError, match=match):
+            cls.get_sequence_transform()((y_pred, y))

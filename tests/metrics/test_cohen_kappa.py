@@ -60,3 +60,14 @@ def test_state_dict_round_trip_saves_what_ignite_saves(num_classes):
         other.load_state_dict(metric.state_dict())
         other.update(batch)
         assert other.compute() == metric.compute()
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_no_update_error_like_ignite(num_classes):
+    def message(module):
+        # Each library raises its own NotComputableError class.
+        with pytest.raises(Exception) as info:
+            module.CohenKappa(num_classes=num_classes).compute()
+        return type(info.value).__name__, str(info.value)
+
+    assert message(ox) == message(ignite_metrics)

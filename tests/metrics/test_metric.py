@@ -402,3 +402,77 @@ def test_iteration_completed_runs_without_grad_and_restores_it(output):
     with torch.no_grad():
         probe.iteration_completed(SimpleNamespace(state=SimpleNamespace(output=output)))
         assert not torch.is_grad_enabled()
+
+
+class _Holder(Metric):
+    """Saves whatever ``value`` it is given; used to check which state types are accepted."""
+
+    _state_dict_all_req_keys = ("value",)
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def reset(self):
+        pass
+
+    def update(self, output):
+        pass
+
+    def compute(self):
+        return self.value
+
+
+def _ignite_holder(value):
+    """``_Holder`` on pytorch-ignite's Metric."""
+    import ignite.metrics as ig
+
+    class IgniteHolder(ig.Metric):
+        _state_dict_all_req_keys = ("value",)
+
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        reset, update, compute = _Holder.reset, _Holder.update, _Holder.compute
+
+    return IgniteHolder(value)
+
+
+@pytest.mark.parametrize("value", [object(), [1, object()], {"k": torch.device("cpu")}])
+def test_state_dict_rejects_unsupported_types_like_ignite(value):
+    for metric in (_Holder(value), _ignite_holder(value)):
+        with pytest.raises(TypeError, match="Found attribute of unsupported type"):
+            metric.state_dict()
+
+
+def test_state_dict_rejects_strings():
+    # ignite walks into a string character by character until RecursionError.
+    with pytest.raises(TypeError, match="Found attribute of unsupported type"):
+        _Holder(["text"]).state_dict()
+
+
+@pytest.mark.parametrize("value", [None, 3, 2.5, True, [1, None], {"a": 1.0}])
+def test_state_dict_accepts_numbers_none_and_containers_like_ignite(value):
+    ours, theirs = _Holder(value).state_dict(), _ignite_holder(value).state_dict()
+    assert list(ours) == list(theirs)
+    assert ours[next(iter(ours))] == theirs[next(iter(theirs))]
+
+
+def test_state_dict_key_and_load_errors_like_ignite():
+    import ignite.metrics as ig
+
+    assert Metric._Metric__state_dict_key_per_rank == ig.Metric._Metric__state_dict_key_per_rank
+    key = Metric._Metric__state_dict_key_per_rank
+    for metric, accuracy in ((_Holder(1), Accuracy()), (_ignite_holder(1), ig.Accuracy())):
+        with pytest.raises(ValueError, match="Expected a list of state_dicts of size equal world_size"):
+            metric.load_state_dict({key: []})
+        # Per-rank entries go through Serializable's required-key check.
+        with pytest.raises(ValueError, match="Required state attribute '_num_correct' is absent"):
+            accuracy.load_state_dict({key: [{"_num_examples": 1}]})
+
+
+def test_metric_is_serializable():
+    from oxignite.base import Serializable
+
+    assert issubclass(Metric, Serializable)

@@ -20,8 +20,10 @@ import torch
 from torch import nn
 
 import oxignite.distributed as idist
+from oxignite.base import Serializable
 from oxignite.engine import Engine, EventEnum, Events
-from oxignite.handlers.utils import _Serializable, _tree_apply2, _tree_map
+from oxignite.handlers.utils import _tree_apply2
+from oxignite.utils import _tree_map
 
 
 def _is_zero_redundancy_optimizer(obj: Any) -> bool:
@@ -83,7 +85,7 @@ def _unwrap(obj: Any) -> Any:
     return obj
 
 
-class Checkpoint(_Serializable):
+class Checkpoint(Serializable):
     """Save objects having ``state_dict`` (models, optimizers, schedulers, engines...) periodically.
 
     Each call stores one file: a dict ``{name: obj.state_dict()}`` (or just the state dict when
@@ -182,8 +184,6 @@ class Checkpoint(_Serializable):
                 raise TypeError(f"n_saved must be a positive integer or None, got {n_saved!r}")
             if n_saved < 1:
                 raise ValueError(f"n_saved must be a positive integer or None, got {n_saved}")
-        if not isinstance(filename_prefix, str):
-            raise TypeError(f"filename_prefix should be a string, got {type(filename_prefix)}")
 
         self.to_save = to_save
         self.filename_prefix = filename_prefix
@@ -224,8 +224,8 @@ class Checkpoint(_Serializable):
             regex = re.escape(marked)
             for field in ("score", "global_step"):
                 regex = regex.replace(re.escape(f"\0{field}\0"), ".*")
-            for field, value in known.items():
-                regex = regex.replace(re.escape(f"\0{field}\0"), re.escape(value))
+            for field, value in known.items():  # str(): like ignite, any prefix is formatted
+                regex = regex.replace(re.escape(f"\0{field}\0"), re.escape(str(value)))
             if re.fullmatch(regex, filename):
                 return True
         return False
@@ -683,6 +683,10 @@ class ModelCheckpoint(Checkpoint):
     def last_checkpoint(self) -> str | Path | None:
         if len(self._saved) < 1:
             return None
+        if not isinstance(self.save_handler, DiskSaver):  # replaced after construction
+            raise RuntimeError(  # noqa: TRY004 - same exception type as ignite
+                f"Internal error, save_handler should be DiskSaver, but has {type(self.save_handler)}."
+            )
         return self.save_handler.dirname / self._saved[-1].filename
 
     def __call__(self, engine: Engine, to_save: Mapping) -> None:  # type: ignore[override]

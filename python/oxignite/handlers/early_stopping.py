@@ -9,8 +9,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from oxignite.base import Serializable
 from oxignite.engine import Engine, Events
-from oxignite.handlers.utils import _Serializable
 
 __all__ = ["EarlyStopping"]
 
@@ -23,7 +23,16 @@ def _deprecated(old: str, new: str) -> None:
     )
 
 
-class EarlyStopping(_Serializable):
+def _deprecated_attribute(old: str, new: str) -> None:
+    # ignite's wording for the attributes (the arguments' names are quoted, these are not).
+    warnings.warn(
+        f"{old} is deprecated and will be removed in a future version. Please use '{new}' instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+class EarlyStopping(Serializable):
     """Terminate ``trainer`` when ``score_function`` has not improved for ``patience`` calls.
 
     Args:
@@ -99,29 +108,35 @@ class EarlyStopping(_Serializable):
         self.best_score: float | None = None
         self.logger = logging.getLogger(__name__ + "." + self.__class__.__name__)
 
-    # Backward-compatible attribute names (ignite < 0.5.5).
+    # Backward-compatible attribute names (ignite < 0.5.5); like ignite, each use warns.
     @property
     def min_delta(self) -> float:
+        _deprecated_attribute("min_delta", "threshold")
         return self.threshold
 
     @min_delta.setter
     def min_delta(self, value: float) -> None:
+        _deprecated_attribute("min_delta", "threshold")
         self.threshold = value
 
     @property
     def min_delta_mode(self) -> str:
+        _deprecated_attribute("min_delta_mode", "threshold_mode")
         return self.threshold_mode
 
     @min_delta_mode.setter
     def min_delta_mode(self, value: str) -> None:
+        _deprecated_attribute("min_delta_mode", "threshold_mode")
         self.threshold_mode = value
 
     @property
     def cumulative_delta(self) -> bool:
+        _deprecated_attribute("cumulative_delta", "cumulative")
         return self.cumulative
 
     @cumulative_delta.setter
     def cumulative_delta(self, value: bool) -> None:
+        _deprecated_attribute("cumulative_delta", "cumulative")
         self.cumulative = value
 
     def __call__(self, engine: Engine) -> None:

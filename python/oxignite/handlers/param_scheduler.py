@@ -129,8 +129,11 @@ class BaseParamScheduler(metaclass=ABCMeta):
         """Plot :meth:`simulate_values` with matplotlib."""
         try:
             import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover
-            raise ModuleNotFoundError("plot_values requires matplotlib") from e
+        except ImportError as e:
+            raise ModuleNotFoundError(
+                "This method requires matplotlib to be installed. "
+                "Please install it with command: \n pip install matplotlib"
+            ) from e
         values = cls.simulate_values(num_events=num_events, **scheduler_kwargs)
         label = scheduler_kwargs.get("param_name", "learning rate")
         ax = plt.plot([e for e, _ in values], [v for _, v in values], label=label)

@@ -59,10 +59,11 @@ class TensorboardLogger(BaseLogger):
         except ImportError:
             try:
                 from torch.utils.tensorboard import SummaryWriter
-            except ImportError as e:  # pragma: no cover
+            except ImportError as e:
                 raise ModuleNotFoundError(
-                    "TensorboardLogger requires tensorboardX or tensorboard to be installed: "
-                    "pip install tensorboard"
+                    "This contrib module requires either tensorboardX or torch >= 1.2.0. "
+                    "You may install tensorboardX with command: \n pip install tensorboardX \n"
+                    "or upgrade PyTorch using your package manager of choice (pip or conda)."
                 ) from e
         self.writer = SummaryWriter(*args, **kwargs)
 
@@ -84,8 +85,10 @@ class TensorboardLogger(BaseLogger):
 
 def _check_logger(logger: Any, handler_name: str) -> None:
     if not isinstance(logger, TensorboardLogger):
+        # ignite's messages quote every handler's name but OptimizerParamsHandler's.
+        shown = handler_name if handler_name == "OptimizerParamsHandler" else f"'{handler_name}'"
         raise RuntimeError(  # noqa: TRY004 - same exception type as ignite
-            f"Handler '{handler_name}' works only with TensorboardLogger"
+            f"Handler {shown} works only with TensorboardLogger"
         )
 
 

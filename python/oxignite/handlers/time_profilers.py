@@ -5,10 +5,10 @@ in a Python timer, which slows the loop it measures by microseconds per call; he
 times each firing, handler call, process-function call and batch fetch itself (see
 :mod:`oxignite.profiling`), and the profilers only read its aggregates and spans.
 
-Differences from ignite, on purpose: ``total_time`` in BasicTimeProfiler's results is a float
-(ignite: a 0-d tensor); ``write_results`` writes the CSV with the standard library (ignite
-needs pandas); HandlersTimeProfiler needs no threshold to hide the calls of filtered handlers
-whose filter did not pass, because the core never calls them.
+Differences from ignite, on purpose: ``write_results`` writes the CSV with the standard
+library (ignite needs pandas, and raises ModuleNotFoundError without it); HandlersTimeProfiler
+needs no threshold to hide the calls of filtered handlers whose filter did not pass, because
+the core never calls them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+import torch
 
 from oxignite.engine import Engine, Events
 from oxignite.engine.engine import _FilteredRow, _IgniteRow
@@ -164,7 +166,8 @@ class BasicTimeProfiler:
                 event_stats = stats["events"].get(engine._event_ids[e.name])
             by_event[e.name] = self._compute_basic_stats(event_stats)
             total += event_stats[1] * _NS if event_stats else 0.0
-        by_event["total_time"] = total
+        # A 0-d float32 tensor, as ignite's (callers use ``.item()`` on it).
+        by_event["total_time"] = torch.tensor(total, dtype=torch.float32)
         return OrderedDict(
             [
                 ("processing_stats", self._compute_basic_stats(stats["process"])),

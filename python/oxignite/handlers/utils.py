@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
@@ -39,42 +38,6 @@ def global_step_from_engine(
         return engine.state.get_event_attrib_value(event_name)
 
     return wrapper
-
-
-class _Serializable:
-    """Minimal ``state_dict``/``load_state_dict`` protocol with required-key checking."""
-
-    _state_dict_all_req_keys: tuple = ()
-
-    def state_dict(self) -> OrderedDict[str, Any]:
-        raise NotImplementedError
-
-    def load_state_dict(self, state_dict: Mapping) -> None:
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Argument state_dict should be a dictionary, but given {type(state_dict)}"
-            )
-        for key in self._state_dict_all_req_keys:
-            if key not in state_dict:
-                raise ValueError(
-                    f"Required state attribute '{key}' is absent in provided state_dict "
-                    f"'{list(state_dict.keys())}'"
-                )
-
-
-def _is_namedtuple(x: Any) -> bool:
-    return isinstance(x, tuple) and hasattr(x, "_fields")
-
-
-def _tree_map(func: Callable, x: Any, key: Any = None) -> Any:
-    """Apply ``func(leaf, key=...)`` to every leaf of nested dicts / lists / tuples."""
-    if isinstance(x, Mapping):
-        return type(x)({k: _tree_map(func, v, key=k) for k, v in x.items()})
-    if _is_namedtuple(x):
-        return type(x)(*(_tree_map(func, v) for v in x))
-    if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
-        return type(x)([_tree_map(func, v, key=i) for i, v in enumerate(x)])
-    return func(x, key=key)
 
 
 def _tree_apply2(func: Callable, objs: Any, states: Any) -> None:

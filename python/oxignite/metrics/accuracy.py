@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Callable
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable
 
 import torch
 
@@ -84,7 +84,7 @@ class _BaseClassification(Metric):
                 self._check_binary_values(y_pred, y)
             else:
                 update_type = "multiclass"
-        else:
+        elif y.ndimension() == y_pred.ndimension():
             self._check_binary_values(y_pred, y)
             if self._is_multilabel:
                 update_type = "multilabel"
@@ -92,6 +92,11 @@ class _BaseClassification(Metric):
             else:
                 update_type = "binary"
                 num_classes = 1
+        else:
+            raise RuntimeError(
+                f"Invalid shapes of y (shape={y.shape}) and y_pred (shape={y_pred.shape}), "
+                "check documentation. for expected shapes of y and y_pred."
+            )
 
         if self._type is None:
             self._type = update_type
@@ -103,6 +108,50 @@ class _BaseClassification(Metric):
                 f"Input data number of classes has changed from {self._num_classes} to "
                 f"{num_classes}"
             )
+
+    @staticmethod
+    def get_sequence_transform(
+        ignore_index: int | Iterable[int] | None = None,
+        output_transform: Callable = _identity,
+    ) -> Callable:
+        """Build an ``output_transform`` for sequence models: ``y_pred`` ``(N, S, C)`` and
+        ``y`` ``(N, S)`` become ``(N*S, C)`` and ``(N*S,)``, without the positions whose
+        target is ``ignore_index`` (one value or several, e.g. padding tokens).
+
+        Args:
+            ignore_index: target value(s) to drop before the metric sees the batch.
+            output_transform: applied first, to get ``(y_pred, y)`` from the engine output.
+
+        Example::
+
+            acc = Accuracy(output_transform=Accuracy.get_sequence_transform(ignore_index=-1))
+        """
+
+        def flatten_sequences(output: Any) -> tuple[torch.Tensor, torch.Tensor]:
+            y_pred, y = output_transform(output)
+            if y_pred.ndimension() != 3 or y.ndimension() != 2:
+                raise ValueError(
+                    "Expected y_pred to be 3D (N, S, C) and y to be 2D (N, S), but got "
+                    f"y_pred={y_pred.ndimension()}D and y={y.ndimension()}D."
+                )
+            if y_pred.shape[:2] != y.shape:
+                raise ValueError(
+                    f"y_pred and y have incompatible shapes: y_pred={y_pred.shape} "
+                    f"(expected first two dims to match y={y.shape})."
+                )
+            y_pred = y_pred.reshape(-1, y_pred.size(-1))
+            y = y.reshape(-1)
+            if ignore_index is None:
+                return y_pred, y
+            if isinstance(ignore_index, Iterable):
+                keep = torch.ones_like(y, dtype=torch.bool)
+                for value in ignore_index:
+                    keep &= y != value
+            else:
+                keep = y != ignore_index
+            return y_pred[keep], y[keep]
+
+        return flatten_sequences
 
 
 class Accuracy(_BaseClassification):

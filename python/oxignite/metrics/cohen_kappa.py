@@ -55,8 +55,11 @@ def _check_not_multilabel(y_pred: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError("multilabel-indicator is not supported")
 
 
-class _KappaFromLabels(EpochMetric):
-    """Keeps every label of the epoch; the number of classes is read from the data."""
+class _CohenKappaEpochMetric(EpochMetric):
+    """Keeps every label of the epoch; the number of classes is read from the data.
+
+    Named as in ignite: its "must have at least one example" error carries the class name.
+    """
 
     def __init__(self, weights: str | None, **kwargs) -> None:
         self._weights = weights
@@ -76,7 +79,7 @@ class _KappaFromLabels(EpochMetric):
         super().update(_squeeze_pair(output))
 
 
-class _KappaFromConfusion(Metric):
+class _CohenKappaConfusionMatrix(Metric):
     """Accumulates a confusion matrix of known size: constant memory, summed across ranks."""
 
     _state_dict_all_req_keys = ("_cm",)
@@ -147,9 +150,9 @@ class CohenKappa(Metric):
             "skip_unrolling": skip_unrolling,
         }
         if num_classes is not None:
-            self._impl: Metric = _KappaFromConfusion(num_classes, weights, **common)
+            self._impl: Metric = _CohenKappaConfusionMatrix(num_classes, weights, **common)
         else:
-            self._impl = _KappaFromLabels(weights, check_compute_fn=check_compute_fn, **common)
+            self._impl = _CohenKappaEpochMetric(weights, check_compute_fn=check_compute_fn, **common)
         super().__init__(**common)
 
     @reinit__is_reduced

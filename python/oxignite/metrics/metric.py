@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import torch
 
 import oxignite.distributed as idist
+from oxignite.base.mixins import Serializable
 from oxignite.metrics.usage import (
     BatchFiltered,
     BatchWise,
@@ -57,7 +58,7 @@ def _identity(x: Any) -> Any:
     return x
 
 
-class Metric(metaclass=ABCMeta):
+class Metric(Serializable, metaclass=ABCMeta):
     """Base class for all metrics.
 
     Args:
@@ -101,6 +102,8 @@ class Metric(metaclass=ABCMeta):
     _required_output_keys = required_output_keys
     # Attributes saved by ``state_dict``; subclasses list their accumulators here.
     _state_dict_all_req_keys: tuple = ()
+    # ignite's name for the state dict's single key (code reads ``Metric._Metric__...``).
+    __state_dict_key_per_rank: str = _STATE_KEY
 
     def __init__(
         self,
@@ -313,11 +316,7 @@ class Metric(metaclass=ABCMeta):
         return OrderedDict([(_STATE_KEY, [state])])
 
     def _load_state_dict_per_rank(self, state: Mapping) -> None:
-        missing = [k for k in self._state_dict_all_req_keys if k not in state]
-        if missing:
-            raise ValueError(
-                f"Required state attribute(s) {missing} are absent in provided state_dict"
-            )
+        super().load_state_dict(state)  # Serializable: type and required-key checks
         for attr in self._state_dict_all_req_keys:
             self.__dict__[attr] = _load_state(self.__dict__.get(attr), state[attr])
 
@@ -337,7 +336,8 @@ class Metric(metaclass=ABCMeta):
         world_size = idist.get_world_size()
         if len(per_rank) != world_size:
             raise ValueError(
-                "Incorrect state_dict object: expected a list of state_dicts of size equal to "
+                "Incorrect state_dict object. Argument state_dict should be a dictionary "
+                "provided by Metric.state_dict(). Expected a list of state_dicts of size equal "
                 f"world_size: {world_size}, but got {len(per_rank)}"
             )
         self._load_state_dict_per_rank(per_rank[idist.get_rank()])
@@ -519,7 +519,12 @@ def _dump_state(x: Any) -> Any:
         return [_dump_state(v) for v in x]
     if isinstance(x, dict):
         return {k: _dump_state(v) for k, v in x.items()}
-    return x
+    if x is None or isinstance(x, (int, float)):
+        return x
+    raise TypeError(
+        "Found attribute of unsupported type. Currently, supported types include"
+        " numeric types, tensor, Metric or sequence/mapping of metrics."
+    )
 
 
 def _load_state(current: Any, saved: Any) -> Any:
