@@ -165,3 +165,16 @@ def test_default_inception_model_loads_cached_weights(inception_weights):
         features(images[0])
     with pytest.raises(ValueError, match="Inputs should be a tensor with 3 channels"):
         features(images[:, :1])
+
+
+@pytest.mark.parametrize("missing", ["numpy", "scipy"])
+def test_missing_numpy_or_scipy_errors_are_ignites(monkeypatch, missing):
+    from ignite.metrics.gan.fid import fid_score as ignite_fid_score
+
+    monkeypatch.setitem(__import__("sys").modules, missing, None)
+    for ours, theirs in [(gan.FID, ignite_gan.FID), (fid_score, ignite_fid_score)]:
+        args = () if ours is gan.FID else (0, 0, 0, 0)
+        with pytest.raises(ModuleNotFoundError) as expected:
+            theirs(*args)
+        with pytest.raises(ModuleNotFoundError, match=str(expected.value)):
+            ours(*args)

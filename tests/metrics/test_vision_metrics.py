@@ -167,3 +167,30 @@ def test_attached_and_state_dict(echo_engine):
     restored = ObjectDetectionAvgPrecisionRecall(num_classes=NUM_CLASSES)
     restored.load_state_dict(source.state_dict())
     assert restored.compute() == (ap, ar)
+
+
+def test_box_iou_is_ignites_and_cocos():
+    """``ObjectDetectionAvgPrecisionRecall.box_iou`` (ignite's attribute) gives ignite's IoU
+    matrix exactly, crowd ground truths divided by the prediction's area, as COCO does."""
+    import torch
+    from ignite.metrics import ObjectDetectionAvgPrecisionRecall as IgniteODAPR
+    from oxignite.metrics import ObjectDetectionAvgPrecisionRecall
+
+    ours, theirs = ObjectDetectionAvgPrecisionRecall(num_classes=3), IgniteODAPR(num_classes=3)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        pred = torch.rand(7, 4, generator=g, dtype=torch.float64) * 100
+        gt = torch.rand(5, 4, generator=g, dtype=torch.float64) * 100
+        pred[:, 2:] += pred[:, :2]
+        gt[:, 2:] += gt[:, :2]
+        crowd = torch.rand(5, generator=g) > 0.7
+        assert torch.equal(ours.box_iou(pred, gt, crowd), theirs.box_iou(pred, gt, crowd))
+    try:
+        from pycocotools.mask import iou as coco_iou
+    except ImportError:
+        return
+    xywh_pred, xywh_gt = pred.clone(), gt.clone()
+    xywh_pred[:, 2:] -= xywh_pred[:, :2]
+    xywh_gt[:, 2:] -= xywh_gt[:, :2]
+    expected = coco_iou(xywh_pred.numpy(), xywh_gt.numpy(), crowd.int().numpy())
+    assert (ours.box_iou(pred, gt, crowd).numpy() == expected).all()

@@ -15,15 +15,16 @@ from oxignite.metrics.metric import _CPU, _identity, reinit__is_reduced, sync_al
 __all__ = ["FID"]
 
 
-def _require_scipy() -> None:
+def _require_scipy(who: str = "This module") -> None:
+    """numpy and scipy, or ignite's error naming ``who`` needs them."""
     try:
         import numpy  # noqa: F401
     except ImportError:
-        raise ModuleNotFoundError("This module requires numpy to be installed.") from None
+        raise ModuleNotFoundError(f"{who} requires numpy to be installed.") from None
     try:
         import scipy.linalg  # noqa: F401
     except ImportError:
-        raise ModuleNotFoundError("This module requires scipy to be installed.") from None
+        raise ModuleNotFoundError(f"{who} requires scipy to be installed.") from None
 
 
 def fid_score(
@@ -34,7 +35,7 @@ def fid_score(
     eps: float = 1e-6,
 ) -> float:
     """``|mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr(sqrt(sigma1 sigma2))``."""
-    _require_scipy()
+    _require_scipy("fid_score")
     import numpy as np
     import scipy.linalg
 

@@ -107,6 +107,8 @@ class ObjectDetectionAvgPrecisionRecall(Metric, _BaseAveragePrecision):
     _y_pred_labels: list[torch.Tensor]
     _y_true_count: torch.Tensor
     _state_dict_all_req_keys = ("_tps", "_fps", "_scores", "_y_pred_labels", "_y_true_count")
+    # ignite's attribute: ``box_iou(pred_boxes, gt_boxes, iscrowd)``, the IoU matrix it uses.
+    box_iou = staticmethod(_box_iou)
 
     def __init__(
         self,
