@@ -359,3 +359,38 @@ def test_setup_plx_logging_logs_what_ignite_logs(tmp_path: Path, monkeypatch) ->
     assert ours[2] == theirs[2]
     assert [s for s, _ in ours[2]["training__it"]] == [2, 4, 6, 8, 10, 12]
     assert ours[2]["validation__acc"] == [(1, 0.25), (2, 0.5)]
+
+
+@pytest.mark.parametrize(
+    "setup_name, class_name",
+    [
+        ("setup_wandb_logging", "WandBLogger"),
+        ("setup_clearml_logging", "ClearMLLogger"),
+        ("setup_mlflow_logging", "MLflowLogger"),
+        ("setup_tb_logging", "TensorboardLogger"),
+    ],
+)
+def test_setup_functions_use_the_logger_class_this_module_holds(monkeypatch, setup_name, class_name):
+    """As in ignite, ``logger_utils.<Logger>`` is the class the setup function creates, so
+    code that patches it there (ignite's own tests do) gets its stand-in."""
+    import ignite.handlers.logger_utils as ignite_utils
+    import oxignite.handlers.logger_utils as utils
+    from oxignite.engine import Engine
+
+    assert hasattr(ignite_utils, class_name)
+    created = []
+
+    class StandIn:
+        def __init__(self, **kwargs):
+            created.append(kwargs)
+
+        def attach_output_handler(self, *args, **kwargs):
+            pass
+
+        def attach_opt_params_handler(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(utils, class_name, StandIn)
+    args = ("runs",) if setup_name == "setup_tb_logging" else ()
+    logger = getattr(utils, setup_name)(*args, Engine(lambda e, b: None), project="p")
+    assert isinstance(logger, StandIn) and created[0]["project"] == "p"

@@ -2,8 +2,9 @@
 ``log_every_iters`` iterations, each optimizer's lr) and evaluators (their metrics at
 COMPLETED, against the trainer's epoch), as ``ignite.handlers.logger_utils``.
 
-Each ``setup_<x>_logging`` imports its logger class on first call, so a logger's optional
-package is needed only by the function that uses it.
+The logger classes are names of this module, as in ignite (so they can be patched here);
+each imports its optional package only when it is created, so a package is needed only by
+the function that uses it.
 
 Example::
 
@@ -16,13 +17,19 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Mapping
 from typing import Any, Union
 
 from oxignite.engine import Engine, Events
+from oxignite.handlers.clearml_logger import ClearMLLogger  # noqa: F401 - see _logger_class
+from oxignite.handlers.mlflow_logger import MLflowLogger  # noqa: F401 - see _logger_class
+from oxignite.handlers.neptune_logger import NeptuneLogger  # noqa: F401 - see _logger_class
+from oxignite.handlers.polyaxon_logger import PolyaxonLogger  # noqa: F401 - see _logger_class
+from oxignite.handlers.tensorboard_logger import TensorboardLogger
 from oxignite.handlers.utils import global_step_from_engine
+from oxignite.handlers.visdom_logger import VisdomLogger  # noqa: F401 - see _logger_class
+from oxignite.handlers.wandb_logger import WandBLogger  # noqa: F401 - see _logger_class
 
 __all__ = [
     "setup_clearml_logging",
@@ -38,8 +45,10 @@ __all__ = [
 _MetricNames = Union[str, list[str]]
 
 
-def _logger_class(module: str, name: str) -> Any:
-    return getattr(importlib.import_module(f"oxignite.handlers.{module}"), name)
+def _logger_class(name: str) -> Any:
+    """The logger class ``name`` as this module holds it at the call (patchable, as in
+    ignite's module)."""
+    return globals()[name]
 
 
 def _setup_logging(
@@ -134,7 +143,7 @@ def setup_tb_logging(
 ) -> Any:
     """TensorboardLogger writing to ``output_path`` (``kwargs`` go to its constructor),
     attached to ``trainer``, its ``optimizers`` and ``evaluators``. Returns the logger."""
-    logger = _logger_class("tensorboard_logger", "TensorboardLogger")(log_dir=output_path, **kwargs)
+    logger = TensorboardLogger(log_dir=output_path, **kwargs)
     return _setup(
         logger,
         trainer,
@@ -159,7 +168,7 @@ def _make_setup(module: str, class_name: str, public_name: str) -> Any:
         evaluator_metric_names: _MetricNames = "all",
         **kwargs: Any,
     ) -> Any:
-        logger = _logger_class(module, class_name)(**kwargs)
+        logger = _logger_class(class_name)(**kwargs)
         return _setup(
             logger,
             trainer,
