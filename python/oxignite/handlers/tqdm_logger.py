@@ -258,41 +258,50 @@ class _OutputHandler(BaseOutputHandler):
         # before tqdm redraws (its miniters/mininterval test), and otherwise only the counter
         # moves: no ``output_transform`` call, no read of a device tensor (no host-device
         # sync). On an oxignite engine the core does not even call this in between (``_arm``).
-        if event_name is self._fast_event:
-            state = engine.state
-            total = state.epoch_length
-            pbar = logger.pbar
-            if total is not None and pbar is not None:
-                step = (state.iteration - 1) % total + 1
-                if step != total and not _stops_here(engine):
-                    if pbar.disable:
-                        pass  # nothing shows: tqdm's own update does nothing either
-                    elif _will_redraw(pbar, step):
-                        self._render(engine, pbar, refresh=False)
-                        pbar.update(step - pbar.n)
-                    else:
-                        pbar.n = step  # all that tqdm's update does when it does not redraw
-                    self._arm(state.iteration, step, total, pbar)
-                    return
+        pbar = logger.pbar
+        step = self._fast_step(engine, pbar, event_name)
+        if step is not None:
+            if pbar.disable:
+                pass  # nothing shows: tqdm's own update does nothing either
+            elif _will_redraw(pbar, step):
+                self._render(engine, pbar, refresh=False)
+                pbar.update(step - pbar.n)
+            else:
+                pbar.n = step  # all that tqdm's update does when it does not redraw
+            self._arm(engine.state.iteration, step, engine.state.epoch_length, pbar)
+            return
         self._update(engine, logger, event_name)
-        gate = self._gate
-        if gate is not None:
-            pbar, total = logger.pbar, engine.state.epoch_length
-            if event_name is self._fast_event and pbar is not None and total is not None:
-                iteration = engine.state.iteration
-                step = (iteration - 1) % total + 1
-                if step != total and not _stops_here(engine):
-                    self._arm(iteration, step, total, pbar)
-                    return
-            gate.disarm()
+        if self._gate is not None:
+            pbar = logger.pbar
+            step = self._fast_step(engine, pbar, event_name)
+            if step is None:
+                self._gate.disarm()
+            else:
+                self._arm(engine.state.iteration, step, engine.state.epoch_length, pbar)
+
+    def _fast_step(self, engine: Engine, pbar: Any, event_name: Any) -> int | None:
+        """The bar's count for this call when only the counter may move (a plain iteration
+        event, an open bar of known length, not the epoch's last step, not stopping), else
+        None: the call then draws as ignite does."""
+        if event_name is not self._fast_event or pbar is None:
+            return None
+        state = engine.state
+        total = state.epoch_length
+        if total is None:
+            return None
+        step = (state.iteration - 1) % total + 1
+        if step == total or _stops_here(engine):
+            return None
+        return step
 
     def _arm(self, iteration: int, step: int, total: int, pbar: Any) -> None:
         """Let the core skip the calls that would only move the counter (it sets ``pbar.n``
-        itself, as this call would): until the epoch's last iteration, and, for a visible bar, until tqdm's redraw test can pass (the count
-        ``miniters`` past the last redraw, and the clock past ``mininterval`` and ``delay``;
-        a little early on the clock, as this call makes the exact test). tqdm's monitor
-        thread may lower ``miniters`` after ``maxinterval`` without a redraw: the gate opens
-        then too. With a clock other than ``time.time`` the count alone opens it."""
+        itself, as this call would): until the epoch's last iteration, and, for a visible
+        bar, until tqdm's redraw test can pass (the count ``miniters`` past the last redraw,
+        and the clock past ``mininterval`` and ``delay``; a little early on the clock, as
+        this call makes the exact test). tqdm's monitor thread may lower ``miniters`` after
+        ``maxinterval`` without a redraw: the gate opens then too. With a clock other than
+        ``time.time`` the count alone opens it."""
         gate = self._gate
         if gate is None:
             return
