@@ -173,6 +173,11 @@ impl EngineCore {
         Ok(())
     }
 
+    pub(crate) fn clear_late(&self) {
+        lock(&self.late).clear();
+        self.has_late.store(false, Ordering::Relaxed);
+    }
+
     /// Records a span (profiling is on).
     pub(crate) fn record(&self, span: Span) {
         lock(&self.profile).record(span);
@@ -607,6 +612,9 @@ impl EngineCore {
                 "Engine.run() was called while this engine is already running",
             ));
         }
+        // A row queued by `call_late` outside its event's dispatch (e.g. appended after the
+        // last run's COMPLETED) would make every firing of this run look at the queue.
+        self.clear_late();
         let hooks = crate::run_loop::Hooks {
             fire: fire_hook.zip(event_objects),
             setup: setup_hook,

@@ -250,6 +250,21 @@ def test_rows_appended_during_their_events_dispatch_are_called_in_it_like_ignite
     assert calls == ["adder", "after", "late"] * 3
 
 
+def test_a_row_appended_after_a_run_is_called_once_in_the_next_like_ignite():
+    """Appended to COMPLETED's list once the run is over (its last event was COMPLETED):
+    not a row of that dispatch, so it is called at the next run's COMPLETED, once."""
+
+    def scenario(lib, log):
+        engine = lib.Engine(lambda e, b: None)
+        engine.add_event_handler(lib.Events.COMPLETED, lambda: log.append("done"))
+        run_logged(engine, log, [0])
+        engine._event_handlers[lib.Events.COMPLETED].append((lambda: log.append("late"), (), {}))
+        run_logged(engine, log, [0], max_epochs=2)
+
+    log = assert_same_trace(scenario)
+    assert [x for x in log if x in ("done", "late")] == ["done", "done", "late"]
+
+
 def test_rows_replaced_during_their_events_dispatch_like_ignite():
     """A row replaced before the dispatch reaches it is called in its new form; one replaced
     after it was called is not called again (ignite's HandlersTimeProfiler wraps every row,
