@@ -349,6 +349,18 @@ struct TimerState {
     running: bool,
 }
 
+impl TimerState {
+    /// Zero time and steps, running from now.
+    fn started() -> Self {
+        TimerState {
+            t0: perf_counter(),
+            total: 0.0,
+            step_count: 0.0,
+            running: true,
+        }
+    }
+}
+
 /// The state of `oxignite.handlers.Timer`, on `time.perf_counter`'s clock.
 #[pyclass(module = "oxignite._core", frozen)]
 pub struct NativeTimer {
@@ -366,26 +378,14 @@ impl NativeTimer {
     #[new]
     fn new() -> Self {
         NativeTimer {
-            inner: Mutex::new(TimerState {
-                t0: perf_counter(),
-                total: 0.0,
-                step_count: 0.0,
-                running: true,
-            }),
+            inner: Mutex::new(TimerState::started()),
         }
     }
 
     /// Restart from zero, running.
     #[pyo3(name = "reset")]
     fn py_reset(&self) {
-        self.with(|s| {
-            *s = TimerState {
-                t0: perf_counter(),
-                total: 0.0,
-                step_count: 0.0,
-                running: true,
-            }
-        });
+        self.with(|s| *s = TimerState::started());
     }
 
     fn pause(&self) {
