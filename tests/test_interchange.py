@@ -245,8 +245,10 @@ def _resumed(factory: Callable[[dict], Any], src: dict, dst: dict, batches: list
 
 
 # ignite 0.5.5 saves only part of these metrics' state (CohenKappa nothing, MutualInformation
-# its class probabilities only): a resumed one does not match an uninterrupted one, in either
-# library. oxignite saves the same names, so a resumed metric matches ignite's own resume.
+# its class probabilities only): resumed from its file, a metric does not match an
+# uninterrupted one. oxignite saves ignite's keys plus the rest under extra keys that
+# ignite's loader ignores, so across libraries a resumed metric matches ignite's own resume
+# (oxignite's own resume is exact: tests/metrics/test_complete_state.py).
 PARTIAL_STATE = {"CohenKappa", "MutualInformation"}
 
 
