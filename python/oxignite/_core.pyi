@@ -15,6 +15,12 @@ SPAN_KINDS: tuple[str, str, str, str]
 def monotonic_ns() -> int:
     """Nanoseconds on the clock of profiling spans (monotonic, shared by all engines)."""
 
+def store_pair(metric: Any, output: Any) -> bool:
+    """EpochMetric's common batch, checked and stored natively: append copies of a
+    ``(y_pred, y)`` tuple of CPU tensors out of any graph, of shape ``(N,)`` or ``(N, k > 1)``
+    and of the stored dtypes, to ``metric._predictions`` / ``metric._targets``, drop
+    ``metric._result`` and return True; otherwise change nothing and return False."""
+
 #: A span row: (kind, event id, handler id, epoch, iteration, start_ns, end_ns).
 SpanRow: TypeAlias = tuple[int, int, int, int, int, int, int]
 #: Aggregates in ns: (count, total, min, min_index, max, max_index, mean, std or None).

@@ -7,6 +7,7 @@ mod core;
 mod dispatch;
 mod events;
 mod filters;
+mod metric_store;
 mod natives;
 mod run_loop;
 mod state;
@@ -29,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BUILTIN_EVENTS", events::BUILTIN_EVENTS.to_vec())?;
     m.add("SPAN_KINDS", ("event", "handler", "process", "fetch"))?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;
+    m.add_function(wrap_pyfunction!(metric_store::store_pair, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

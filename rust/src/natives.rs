@@ -11,6 +11,8 @@
 //! - `EmaUpdate` / `Publish`: RunningAverage's float path (its `iteration_completed` and
 //!   `completed`); any other kind of value falls back to the Python method.
 //! - `Finite`: TerminateOnNan on a finite number or 0-d tensor; anything else calls it.
+//! - `StorePair`: EpochMetric's `iteration_completed` on its common batch
+//!   (`metric_store::store_pair`); any other batch calls it.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -22,6 +24,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::core::{lock, EngineCore, FLAG_OFF};
+use crate::metric_store::store_pair;
 use crate::state::NativeState;
 
 /// Seconds on the clock of Python's `time.perf_counter` (CLOCK_MONOTONIC).
@@ -65,6 +68,10 @@ pub enum Native {
     Finite {
         tensor_type: Py<PyAny>,
     },
+    /// EpochMetric's copy of a `(y_pred, y)` output; the metric is the argument.
+    StorePair {
+        metric: Py<PyAny>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -107,6 +114,9 @@ impl Native {
             "finite" => Native::Finite {
                 tensor_type: arg(0)?.unbind(),
             },
+            "store_pair" => Native::StorePair {
+                metric: arg(0)?.unbind(),
+            },
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown native kind {other}"
@@ -131,6 +141,7 @@ impl Native {
                 visit.call(name)
             }
             Native::Finite { tensor_type } => visit.call(tensor_type),
+            Native::StorePair { metric } => visit.call(metric),
         }
     }
 
@@ -172,6 +183,14 @@ impl Native {
                     Outcome::Done
                 } else {
                     Outcome::Call // anything else, or not finite: TerminateOnNan itself
+                })
+            }
+            Native::StorePair { metric } => {
+                let output = state.borrow().output.clone_ref(py).into_bound(py);
+                Ok(if store_pair(metric.bind(py), &output)? {
+                    Outcome::Done
+                } else {
+                    Outcome::Call
                 })
             }
         }

@@ -9,8 +9,11 @@ from typing import Any, Callable
 import torch
 
 import oxignite.distributed as idist
+from oxignite._core import store_pair as _store_pair
+from oxignite.engine.natives import set_native
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced
+from oxignite.metrics.metric import _CPU, _EPOCH_WISE, Metric, _identity, reinit__is_reduced
+from oxignite.metrics.usage import MetricUsage
 
 __all__ = ["EpochMetric", "EpochMetricWarning"]
 
@@ -74,6 +77,16 @@ class EpochMetric(Metric):
         super().__init__(
             output_transform=output_transform, device=device, skip_unrolling=skip_unrolling
         )
+        # The core stores the common batch (``_store_pair``) when copies stay on the CPU. An
+        # engine's call may go straight to it (without even a Python call, see ``attach``)
+        # when nothing transforms the output first and neither method is overridden.
+        self._store_natively = self._device == _CPU
+        self._store_on_iteration = (
+            self._store_natively
+            and output_transform is _identity
+            and type(self).update is EpochMetric.update
+            and type(self).iteration_completed is EpochMetric.iteration_completed
+        )
 
     @reinit__is_reduced
     def reset(self) -> None:
@@ -108,7 +121,19 @@ class EpochMetric(Metric):
                 f"Incoherent types between input y and stored targets: {dtype_targets} vs {y.dtype}"
             )
 
+    def attach(self, engine: Any, name: str, usage: str | MetricUsage = _EPOCH_WISE) -> None:
+        super().attach(engine, name, usage)
+        if self._store_on_iteration:
+            event = self._check_usage(usage).ITERATION_COMPLETED
+            set_native(engine, event, self.iteration_completed, "store_pair", self)
+
+    def iteration_completed(self, engine: Any) -> None:
+        if not (self._store_on_iteration and _store_pair(self, engine.state.output)):
+            super().iteration_completed(engine)
+
     def update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
+        if self._store_natively and _store_pair(self, output):
+            return
         # Not decorated with ``reinit__is_reduced``: it drops the cached result itself, which
         # saves a call per batch on a metric whose own work is two copies.
         self._check_shape(output)

@@ -1,0 +1,133 @@
+//! EpochMetric's per-batch work, done without Python bytecode.
+//!
+//! EpochMetric keeps a copy of every batch: its own work is two `clone()`s, and the checks
+//! ignite makes around them (shape, dtype, grad, device) cost as much again when written in
+//! Python. `store_pair` does the common case's checks through the C API and falls back to the
+//! Python `update`, which makes every check and raises ignite's errors, in every other case.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyTuple};
+
+/// `torch.Tensor`, looked up on first use (this module never imports torch itself; the
+/// caller, EpochMetric, already has).
+static TENSOR_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// EpochMetric's common batch: `output` is a tuple `(y_pred, y)` of CPU tensors that need no
+/// grad, of shape `(N,)` or `(N, k)` with `k > 1`, with the dtypes of the batches already
+/// stored. Appends a copy of each to `metric._predictions` / `metric._targets`, drops
+/// `metric._result` and returns True. In every other case (the first batch, which also checks
+/// `compute_fn`; a trailing dimension to squeeze; a dtype to report; a device move; a tensor
+/// in a graph) it changes nothing and returns False, and the caller takes the Python path.
+#[pyfunction]
+pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = metric.py();
+    let Ok(pair) = output.cast_exact::<PyTuple>() else {
+        return Ok(false);
+    };
+    if pair.len() != 2 {
+        return Ok(false);
+    }
+    let predictions = metric.getattr(intern!(py, "_predictions"))?;
+    let targets = metric.getattr(intern!(py, "_targets"))?;
+    let (Ok(predictions), Ok(targets)) = (
+        predictions.cast_exact::<PyList>(),
+        targets.cast_exact::<PyList>(),
+    ) else {
+        return Ok(false);
+    };
+    let stored = predictions.len();
+    if stored == 0 || targets.len() != stored {
+        return Ok(false);
+    }
+    let tensor = TENSOR_TYPE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("torch")?.getattr("Tensor")?.unbind())
+    })?;
+    let tensor = tensor.bind(py);
+    let y_pred = pair.get_item(0)?;
+    let y = pair.get_item(1)?;
+    // All checks before any change: a False return must leave the metric as it was.
+    if !storable(&y_pred, &predictions.get_item(stored - 1)?, tensor)?
+        || !storable(&y, &targets.get_item(stored - 1)?, tensor)?
+    {
+        return Ok(false);
+    }
+    let clone = intern!(py, "clone");
+    let y_pred = y_pred.call_method0(clone)?;
+    let y = y.call_method0(clone)?;
+    predictions.append(y_pred)?;
+    targets.append(y)?;
+    let result = intern!(py, "_result");
+    if !metric.getattr(result)?.is_none() {
+        metric.setattr(result, py.None())?;
+    }
+    Ok(true)
+}
+
+/// Whether `x` can be stored as is, beside `last` (the last stored copy): a CPU tensor out of
+/// any graph, of shape `(N,)` or `(N, k > 1)`, with `last`'s dtype.
+fn storable(
+    x: &Bound<'_, PyAny>,
+    last: &Bound<'_, PyAny>,
+    tensor: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
+    let py = x.py();
+    if !x.is_instance(tensor)?
+        || x.getattr(intern!(py, "requires_grad"))?.is_truthy()?
+        || !x.getattr(intern!(py, "is_cpu"))?.is_truthy()?
+    {
+        return Ok(false);
+    }
+    let dtype = intern!(py, "dtype");
+    // torch's dtypes are singletons: the same dtype is the same object.
+    if !x.getattr(dtype)?.is(&last.getattr(dtype)?) {
+        return Ok(false);
+    }
+    Ok(match x.getattr(intern!(py, "ndim"))?.extract::<i64>()? {
+        1 => true,
+        2 => {
+            x.getattr(intern!(py, "shape"))?
+                .get_item(1)?
+                .extract::<i64>()?
+                != 1
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyo3::types::PyDict;
+
+    /// Without torch, nothing is a tensor: every call leaves the metric alone. (The stored
+    /// path is tested with torch from Python, tests/metrics/test_epoch_metric.py.)
+    #[test]
+    fn non_pairs_fall_back_unchanged() {
+        Python::attach(|py| {
+            let ns = py
+                .import("types")
+                .unwrap()
+                .getattr("SimpleNamespace")
+                .unwrap();
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("_predictions", PyList::empty(py)).unwrap();
+            kwargs.set_item("_targets", PyList::empty(py)).unwrap();
+            kwargs.set_item("_result", 1).unwrap();
+            let metric = ns.call((), Some(&kwargs)).unwrap();
+            for output in [
+                py.None().into_bound(py),
+                PyList::new(py, [1, 2]).unwrap().into_any(),
+                PyTuple::new(py, [1, 2, 3]).unwrap().into_any(),
+                PyTuple::new(py, [1, 2]).unwrap().into_any(),
+            ] {
+                assert!(!store_pair(&metric, &output).unwrap());
+            }
+            assert_eq!(
+                metric.getattr("_result").unwrap().extract::<i64>().unwrap(),
+                1
+            );
+        });
+    }
+}
