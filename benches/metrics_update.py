@@ -121,6 +121,22 @@ def hand_store(batches: list) -> float:
     return float(torch.cat(preds).sum() + torch.cat(targets).sum())
 
 
+def hand_store_checked(batches: list) -> float:
+    # The same copies, with the checks ignite's EpochMetric makes on each batch (shape, the
+    # stored dtype) and the two it needs to copy as it does (no graph, already on the CPU).
+    preds: list = []
+    targets: list = []
+    for y_pred, y in batches:
+        for x, kept in ((y_pred, preds), (y, targets)):
+            if x.ndim not in (1, 2) or (kept and kept[-1].dtype != x.dtype):
+                raise ValueError("bad batch")
+            if x.requires_grad or not x.is_cpu:
+                raise ValueError("not handled by hand")
+        preds.append(y_pred.clone())
+        targets.append(y.clone())
+    return float(torch.cat(preds).sum() + torch.cat(targets).sum())
+
+
 HAND = {
     "CosineSimilarity": ("logits", hand_cosine),
     "Entropy": ("logits", hand_entropy),
@@ -128,6 +144,8 @@ HAND = {
     "PSNR": ("images", hand_psnr),
     "MultiLabelConfusionMatrix": ("multilabel", hand_multilabel_cm),
     "EpochMetric": ("binary", hand_store),
+    # The same metric against a hand-written loop that checks its input as ignite does.
+    "EpochMetric, vs checked by hand": ("binary", hand_store_checked),
 }
 
 
@@ -137,6 +155,7 @@ def _store_sum(y_pred: torch.Tensor, y: torch.Tensor) -> float:
 
 def make_metric(lib: str, name: str) -> Any:
     M = importlib.import_module(f"{lib}.metrics")
+    name = name.split(",")[0]
     return {
         "CosineSimilarity": lambda: M.CosineSimilarity(),
         "Entropy": lambda: M.Entropy(),

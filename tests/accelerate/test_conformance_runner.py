@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -129,3 +130,24 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
                                 text=True, timeout=60, check=False)
         assert result.returncode != 0
         assert message in result.stderr, result.stderr
+
+
+def test_suite_env_runs_clearml_repo_detection_in_task_init(conformance, tmp_path):
+    # Read back by ClearML itself: a config it did not understand would leave its default
+    # (detection in a thread of its own, which races with its reporter's fork).
+    pytest.importorskip("clearml")
+    env = conformance.suite_env(tmp_path)
+    assert env["CUDA_VISIBLE_DEVICES"] == ""
+    read = "from clearml.config import config; print(config.get('development.vcs_repo_detect_async'))"
+    # No user configuration: a HOME of its own and no config file of the caller's.
+    base = {k: v for k, v in os.environ.items() if k != "CLEARML_CONFIG_FILE"}
+    base["HOME"] = str(tmp_path / "home")
+    for extra, expected in (({}, "True"), (env, "False")):
+        out = subprocess.run(
+            [sys.executable, "-c", read],
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == expected
