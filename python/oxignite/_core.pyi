@@ -134,7 +134,7 @@ class EngineCore:
         self, event: int, func: Callable[..., Any], kind: str, args: tuple[Any, ...]
     ) -> bool:
         """Give the last handler of ``event`` equal to ``func`` a native stand-in built from
-        ``kind`` ("gate", "timer", "ema", "publish") and ``args`` (see
+        ``kind`` ("gate", "timer", "ema", "publish", "finite", "store_pair") and ``args`` (see
         ``oxignite.engine.natives``). False if no such handler, or it already has one."""
     def handlers(
         self, event: int

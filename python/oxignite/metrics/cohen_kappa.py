@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Callable
 
 import torch
@@ -12,14 +11,7 @@ import torch.nn.functional as F
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics.confusion_matrix import ConfusionMatrix
 from oxignite.metrics.epoch_metric import EpochMetric
-from oxignite.metrics.metric import (
-    _CPU,
-    Metric,
-    _dump_state,
-    _identity,
-    _load_state,
-    reinit__is_reduced,
-)
+from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced
 
 __all__ = ["CohenKappa"]
 
@@ -136,12 +128,11 @@ class CohenKappa(Metric):
         print(kappa.compute())  # 0.4285...
     """
 
-    # ignite 0.5.5 requires (and saves) no key, so its file holds no state. We save the inner
-    # metric's state under the extra key "_impl": ignite's loader checks and reads only the
-    # required keys and ignores the rest, so it loads our file as its own (no state); ours
-    # restores "_impl" when present, and an ignite file, without it, changes nothing, as in
-    # ignite.
+    # ignite 0.5.5 requires (and saves) no key, so its file holds no state: the inner
+    # metric's state is saved as an extra key (see Metric), and an ignite file, without it,
+    # changes nothing, as in ignite.
     _state_dict_all_req_keys = ()
+    _state_dict_extra_keys = ("_impl",)
 
     def __init__(
         self,
@@ -175,16 +166,6 @@ class CohenKappa(Metric):
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         self._impl.update(output)
-
-    def _state_dict_per_rank(self) -> OrderedDict:
-        state = super()._state_dict_per_rank()
-        state["_impl"] = _dump_state(self._impl)
-        return state
-
-    def _load_state_dict_per_rank(self, state: Mapping) -> None:
-        super()._load_state_dict_per_rank(state)
-        if "_impl" in state:
-            _load_state(self._impl, state["_impl"])
 
     def compute(self) -> float:
         return self._impl.compute()

@@ -102,6 +102,10 @@ class Metric(Serializable, metaclass=ABCMeta):
     _required_output_keys = required_output_keys
     # Attributes saved by ``state_dict``; subclasses list their accumulators here.
     _state_dict_all_req_keys: tuple = ()
+    # Attributes saved beside them and restored only when present: the state a metric needs
+    # to resume exactly where ignite's required keys leave part of it out. ignite's loader
+    # reads only its required keys, so files still interchange both ways.
+    _state_dict_extra_keys: tuple = ()
     # ignite's name for the state dict's single key (code reads ``Metric._Metric__...``).
     __state_dict_key_per_rank: str = _STATE_KEY
 
@@ -297,6 +301,8 @@ class Metric(Serializable, metaclass=ABCMeta):
                     f"attributes: {attr}"
                 )
             state[attr] = _dump_state(self.__dict__[attr])
+        for attr in self._state_dict_extra_keys:
+            state[attr] = _dump_state(self.__dict__[attr])
         return state
 
     def state_dict(self) -> OrderedDict:
@@ -319,6 +325,9 @@ class Metric(Serializable, metaclass=ABCMeta):
         super().load_state_dict(state)  # Serializable: type and required-key checks
         for attr in self._state_dict_all_req_keys:
             self.__dict__[attr] = _load_state(self.__dict__.get(attr), state[attr])
+        for attr in self._state_dict_extra_keys:
+            if attr in state:  # absent from a file written by ignite
+                self.__dict__[attr] = _load_state(self.__dict__.get(attr), state[attr])
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore the state saved by :meth:`state_dict` (this process's entry)."""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping
-
 import torch
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.entropy import Entropy
-from oxignite.metrics.metric import _dump_state, _load_state, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import reinit__is_reduced, sync_all_reduce
 
 __all__ = ["MutualInformation"]
 
@@ -32,10 +29,8 @@ class MutualInformation(Entropy):
     """
 
     # ignite 0.5.5 requires (and saves) the class probabilities only, so a state restored
-    # from its file lacks Entropy's sums. We keep its required key, so files interchange,
-    # and also save the sums as extra keys: ignite's loader checks and reads only the
-    # required keys and ignores the rest, and ours restores the sums when present (an
-    # ignite file, without them, continues as ignite would from it).
+    # from its file lacks Entropy's sums: they are saved as extra keys (see Metric), and an
+    # ignite file, without them, continues as ignite would from it.
     _state_dict_all_req_keys = ("_sum_of_probabilities",)
     _state_dict_extra_keys = ("_sum_of_entropies", "_num_examples")
 
@@ -50,18 +45,6 @@ class MutualInformation(Entropy):
         self._sum_of_probabilities = self._sum_of_probabilities + on_device(
             prob.sum(dim=0), self._device
         )
-
-    def _state_dict_per_rank(self) -> OrderedDict:
-        state = super()._state_dict_per_rank()
-        for attr in self._state_dict_extra_keys:
-            state[attr] = _dump_state(self.__dict__[attr])
-        return state
-
-    def _load_state_dict_per_rank(self, state: Mapping) -> None:
-        super()._load_state_dict_per_rank(state)
-        for attr in self._state_dict_extra_keys:
-            if attr in state:
-                self.__dict__[attr] = _load_state(self.__dict__.get(attr), state[attr])
 
     @sync_all_reduce("_sum_of_probabilities", "_sum_of_entropies", "_num_examples")
     def compute(self) -> float:
