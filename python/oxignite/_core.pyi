@@ -17,9 +17,10 @@ def monotonic_ns() -> int:
 
 def store_pair(metric: Any, output: Any) -> bool:
     """EpochMetric's common batch, checked and stored natively: append copies of a
-    ``(y_pred, y)`` tuple of CPU tensors out of any graph, of shape ``(N,)`` or ``(N, k > 1)``
-    and of the stored dtypes, to ``metric._predictions`` / ``metric._targets``, drop
-    ``metric._result`` and return True; otherwise change nothing and return False."""
+    ``(y_pred, y)`` tuple of CPU tensors out of any graph, of shape ``(N,)`` or ``(N, k)``
+    (squeezed to ``(N,)`` when ``k == 1``) and of the stored dtypes, to
+    ``metric._predictions`` / ``metric._targets``, drop ``metric._result`` and return True;
+    otherwise change nothing and return False."""
 
 #: A span row: (kind, event id, handler id, epoch, iteration, start_ns, end_ns).
 SpanRow: TypeAlias = tuple[int, int, int, int, int, int, int]

@@ -15,11 +15,11 @@ use pyo3::types::{PyList, PyTuple};
 static TENSOR_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// EpochMetric's common batch: `output` is a tuple `(y_pred, y)` of CPU tensors that need no
-/// grad, of shape `(N,)` or `(N, k)` with `k > 1`, with the dtypes of the batches already
-/// stored. Appends a copy of each to `metric._predictions` / `metric._targets`, drops
-/// `metric._result` and returns True. In every other case (the first batch, which also checks
-/// `compute_fn`; a trailing dimension to squeeze; a dtype to report; a device move; a tensor
-/// in a graph) it changes nothing and returns False, and the caller takes the Python path.
+/// grad, of shape `(N,)` or `(N, k)`, with the dtypes of the batches already stored. Appends a
+/// copy of each (squeezed to `(N,)` when `k == 1`, as ignite does) to `metric._predictions` /
+/// `metric._targets`, drops `metric._result` and returns True. In every other case (the first
+/// batch, which also checks `compute_fn`; a dtype to report; a device move; a tensor in a
+/// graph) it changes nothing and returns False, and the caller takes the Python path.
 #[pyfunction]
 pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyResult<bool> {
     let py = metric.py();
@@ -48,16 +48,14 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     let y_pred = pair.get_item(0)?;
     let y = pair.get_item(1)?;
     // All checks before any change: a False return must leave the metric as it was.
-    if !storable(&y_pred, &predictions.get_item(stored - 1)?, tensor)?
-        || !storable(&y, &targets.get_item(stored - 1)?, tensor)?
-    {
+    let Some(squeeze_pred) = storable(&y_pred, &predictions.get_item(stored - 1)?, tensor)? else {
         return Ok(false);
-    }
-    let clone = intern!(py, "clone");
-    let y_pred = y_pred.call_method0(clone)?;
-    let y = y.call_method0(clone)?;
-    predictions.append(y_pred)?;
-    targets.append(y)?;
+    };
+    let Some(squeeze_y) = storable(&y, &targets.get_item(stored - 1)?, tensor)? else {
+        return Ok(false);
+    };
+    predictions.append(stored_copy(y_pred, squeeze_pred)?)?;
+    targets.append(stored_copy(y, squeeze_y)?)?;
     let result = intern!(py, "_result");
     if !metric.getattr(result)?.is_none() {
         metric.setattr(result, py.None())?;
@@ -65,35 +63,47 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     Ok(true)
 }
 
-/// Whether `x` can be stored as is, beside `last` (the last stored copy): a CPU tensor out of
-/// any graph, of shape `(N,)` or `(N, k > 1)`, with `last`'s dtype.
+/// How `x` can be stored beside `last` (the last stored copy), if it can: a CPU tensor out of
+/// any graph, with `last`'s dtype, of shape `(N,)` (`Some(false)`: as it is) or `(N, k)`
+/// (`Some(k == 1)`: whether its trailing dimension is squeezed).
 fn storable(
     x: &Bound<'_, PyAny>,
     last: &Bound<'_, PyAny>,
     tensor: &Bound<'_, PyAny>,
-) -> PyResult<bool> {
+) -> PyResult<Option<bool>> {
     let py = x.py();
     if !x.is_instance(tensor)?
         || x.getattr(intern!(py, "requires_grad"))?.is_truthy()?
         || !x.getattr(intern!(py, "is_cpu"))?.is_truthy()?
     {
-        return Ok(false);
+        return Ok(None);
     }
     let dtype = intern!(py, "dtype");
     // torch's dtypes are singletons: the same dtype is the same object.
     if !x.getattr(dtype)?.is(&last.getattr(dtype)?) {
-        return Ok(false);
+        return Ok(None);
     }
     Ok(match x.getattr(intern!(py, "ndim"))?.extract::<i64>()? {
-        1 => true,
-        2 => {
+        1 => Some(false),
+        2 => Some(
             x.getattr(intern!(py, "shape"))?
                 .get_item(1)?
                 .extract::<i64>()?
-                != 1
-        }
-        _ => false,
+                == 1,
+        ),
+        _ => None,
     })
+}
+
+/// The copy EpochMetric keeps of `x`: ignite's `x.squeeze(dim=-1)` first when `squeeze`.
+fn stored_copy<'py>(x: Bound<'py, PyAny>, squeeze: bool) -> PyResult<Bound<'py, PyAny>> {
+    let py = x.py();
+    let x = if squeeze {
+        x.call_method1(intern!(py, "squeeze"), (-1,))?
+    } else {
+        x
+    };
+    x.call_method0(intern!(py, "clone"))
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ def test_many_batches_store_what_ignite_stores(shape):
     assert_matches_ignite(lambda m: m.EpochMetric(_concat), batches)
 
 
-def test_engine_dispatch_stores_without_a_python_call(monkeypatch):
+@pytest.mark.parametrize("shape", [(4,), (4, 3), (4, 1)], ids=["N", "NC", "N1"])
+def test_engine_dispatch_stores_without_a_python_call(monkeypatch, shape):
     calls = {"iteration_completed": 0, "update": 0}
 
     def counting(name):
@@ -54,7 +55,7 @@ def test_engine_dispatch_stores_without_a_python_call(monkeypatch):
     # Patched on the class itself, so the metric still counts as not overridden.
     for name in calls:
         monkeypatch.setattr(EpochMetric, name, counting(name))
-    batches = _batches((4,), n=8)
+    batches = _batches(shape, n=8)
     evaluator = Engine(lambda engine, batch: batch)
     metric = EpochMetric(_concat)
     metric.attach(evaluator, "stored")
@@ -79,7 +80,7 @@ def test_overrides_and_output_transforms_are_called_every_batch():
     batches = _batches((4,), n=4)
     evaluator = Engine(lambda engine, batch: batch)
     Scaled(_concat).attach(evaluator, "scaled")
-    EpochMetric(_concat, output_transform=lambda o: (seen.append("transform") or o)).attach(
+    EpochMetric(_concat, output_transform=lambda o: seen.append("transform") or o).attach(
         evaluator, "transformed"
     )
     state = evaluator.run(batches)
@@ -141,7 +142,6 @@ def test_store_pair_declines_anything_but_the_common_batch():
         (pair[0],),
         (pair[0], pair[1], pair[1]),
         (1.0, pair[1]),
-        (pair[0], torch.rand(3, 1)),  # squeezed by Python
         (torch.rand(3, 2, 2), pair[1]),
         (pair[0], torch.rand(3).double()),
         (torch.rand(3, requires_grad=True), pair[1]),
@@ -151,3 +151,9 @@ def test_store_pair_declines_anything_but_the_common_batch():
     assert len(metric._predictions) == 1 and metric._result == "cached"
     assert store_pair(metric, pair)
     assert len(metric._predictions) == 2 and metric._result is None
+    # A trailing dimension of size 1 is squeezed, as ignite's update does.
+    column = torch.rand(3, 1)
+    assert store_pair(metric, (column, pair[1]))
+    assert metric._predictions[-1].shape == (3,)
+    assert torch.equal(metric._predictions[-1], column.squeeze(-1))
+    assert metric._predictions[-1].data_ptr() != column.data_ptr()
