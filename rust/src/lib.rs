@@ -12,6 +12,7 @@ mod natives;
 mod run_loop;
 mod state;
 mod table;
+mod tensor_attrs;
 mod timing;
 
 /// Nanoseconds on the clock the core's profiling spans use (monotonic, shared by engines).

@@ -7,16 +7,13 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyTuple};
 
-/// `torch.Tensor`, looked up on first use (this module never imports torch itself; the
-/// caller, EpochMetric, already has).
-static TENSOR_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+use crate::tensor_attrs::TensorAttrs;
 
-/// EpochMetric's common batch: `output` is a tuple `(y_pred, y)` of CPU tensors that need no
-/// grad, of shape `(N,)` or `(N, k)`, with the dtypes of the batches already stored. Appends a
-/// copy of each (squeezed to `(N,)` when `k == 1`, as ignite does) to `metric._predictions` /
+/// EpochMetric's common batch: `output` is a tuple `(y_pred, y)` of CPU tensors (exactly of
+/// type `torch.Tensor`, as the stored ones) that need no grad, of shape `(N,)` or `(N, k)`,
+/// with the dtypes of the batches already stored. Appends a copy of each (squeezed to `(N,)` when `k == 1`, as ignite does) to `metric._predictions` /
 /// `metric._targets`, drops `metric._result` and returns True. In every other case (the first
 /// batch, which also checks `compute_fn`; a dtype to report; a device move; a tensor in a
 /// graph) it changes nothing and returns False, and the caller takes the Python path.
@@ -41,17 +38,14 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     if stored == 0 || targets.len() != stored {
         return Ok(false);
     }
-    let tensor = TENSOR_TYPE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("torch")?.getattr("Tensor")?.unbind())
-    })?;
-    let tensor = tensor.bind(py);
+    let attrs = TensorAttrs::get(py)?;
     let y_pred = pair.get_item(0)?;
     let y = pair.get_item(1)?;
     // All checks before any change: a False return must leave the metric as it was.
-    let Some(squeeze_pred) = storable(&y_pred, &predictions.get_item(stored - 1)?, tensor)? else {
+    let Some(squeeze_pred) = storable(&y_pred, &predictions.get_item(stored - 1)?, attrs)? else {
         return Ok(false);
     };
-    let Some(squeeze_y) = storable(&y, &targets.get_item(stored - 1)?, tensor)? else {
+    let Some(squeeze_y) = storable(&y, &targets.get_item(stored - 1)?, attrs)? else {
         return Ok(false);
     };
     predictions.append(stored_copy(y_pred, squeeze_pred)?)?;
@@ -63,34 +57,25 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     Ok(true)
 }
 
-/// How `x` can be stored beside `last` (the last stored copy), if it can: a CPU tensor out of
-/// any graph, with `last`'s dtype, of shape `(N,)` (`Some(false)`: as it is) or `(N, k)`
-/// (`Some(k == 1)`: whether its trailing dimension is squeezed).
+/// How `x` can be stored beside `last` (the last stored copy), if it can: both exactly of
+/// type `torch.Tensor`, `x` on the CPU, out of any graph, with `last`'s dtype, of shape
+/// `(N,)` (`Some(false)`: as it is) or `(N, k)` (`Some(k == 1)`: whether its trailing
+/// dimension is squeezed).
 fn storable(
     x: &Bound<'_, PyAny>,
     last: &Bound<'_, PyAny>,
-    tensor: &Bound<'_, PyAny>,
+    attrs: &'static TensorAttrs,
 ) -> PyResult<Option<bool>> {
-    let py = x.py();
-    if !x.is_instance(tensor)?
-        || x.getattr(intern!(py, "requires_grad"))?.is_truthy()?
-        || !x.getattr(intern!(py, "is_cpu"))?.is_truthy()?
-    {
+    let (Some(x), Some(last)) = (attrs.exact(x), attrs.exact(last)) else {
         return Ok(None);
-    }
-    let dtype = intern!(py, "dtype");
+    };
     // torch's dtypes are singletons: the same dtype is the same object.
-    if !x.getattr(dtype)?.is(&last.getattr(dtype)?) {
+    if x.requires_grad()? || !x.is_cpu()? || !x.dtype()?.is(&last.dtype()?) {
         return Ok(None);
     }
-    Ok(match x.getattr(intern!(py, "ndim"))?.extract::<i64>()? {
+    Ok(match x.ndim()? {
         1 => Some(false),
-        2 => Some(
-            x.getattr(intern!(py, "shape"))?
-                .get_item(1)?
-                .extract::<i64>()?
-                == 1,
-        ),
+        2 => Some(x.shape()?.get_item(1)?.extract::<i64>()? == 1),
         _ => None,
     })
 }

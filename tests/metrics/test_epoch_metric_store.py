@@ -157,3 +157,74 @@ def test_store_pair_declines_anything_but_the_common_batch():
     assert metric._predictions[-1].shape == (3,)
     assert torch.equal(metric._predictions[-1], column.squeeze(-1))
     assert metric._predictions[-1].data_ptr() != column.data_ptr()
+
+
+@pytest.mark.parametrize("lib", ["oxignite", "ignite"])
+def test_later_batches_are_checked_against_what_is_stored_now(lib):
+    # The core remembers the last copies' dtypes; once the lists change under it (a loaded
+    # state, a reset), a batch is checked against what is stored now, as ignite does.
+    module = ignite_metrics if lib == "ignite" else __import__("oxignite.metrics", fromlist=["x"])
+    floats = (torch.rand(3), torch.rand(3))
+    doubles = (torch.rand(3).double(), torch.rand(3).double())
+    metric, other = module.EpochMetric(_concat), module.EpochMetric(_concat)
+    for _ in range(2):
+        metric.update(floats)
+        other.update(doubles)
+    metric.load_state_dict(other.state_dict())
+    with pytest.raises(ValueError, match="Incoherent types between input y_pred"):
+        metric.update(floats)
+    metric.update(doubles)
+    assert len(metric._predictions) == 3
+    metric.reset()
+    metric.update(floats)
+    metric.update(floats)
+    with pytest.raises(ValueError, match="Incoherent types between input y_pred"):
+        metric.update(doubles)
+    assert [t.dtype for t in metric._predictions] == [torch.float32] * 2
+
+
+class _TensorSubclass(torch.Tensor):
+    pass
+
+
+def test_tensor_subclasses_take_the_python_path():
+    # The core reads attributes straight from torch.Tensor's getters, which a subclass may
+    # override: its batches (or stored copies) are left to Python, with ignite's results.
+    first = (torch.rand(3), torch.rand(3))
+    sub = (torch.rand(3).as_subclass(_TensorSubclass), torch.rand(3))
+    metric, theirs = EpochMetric(_concat), ignite_metrics.EpochMetric(_concat)
+    for m in (metric, theirs):
+        m.update(first)
+    assert not store_pair(metric, sub)
+    for m in (metric, theirs):
+        m.update(sub)
+    assert not store_pair(metric, first)  # the last stored copy is a subclass now
+    for m in (metric, theirs):
+        m.update(first)
+    assert torch.equal(metric.compute(), theirs.compute())
+    assert [type(t) for t in metric._predictions] == [type(t) for t in theirs._predictions]
+
+
+def test_torch_function_modes_see_the_cores_attribute_reads():
+    # torch's getters make their own torch-function checks: reading them directly from the
+    # core must not bypass an active mode.
+    from torch.overrides import TorchFunctionMode
+
+    class Reads(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            # An attribute read arrives as its descriptor's __get__.
+            owner = getattr(func, "__self__", func)
+            self.names.append(getattr(owner, "__name__", str(owner)))
+            return func(*args, **(kwargs or {}))
+
+    metric = EpochMetric(_concat)
+    pair = (torch.rand(3), torch.rand(3))
+    metric.update(pair)
+    with Reads() as reads:
+        assert store_pair(metric, pair)
+    assert {"requires_grad", "is_cpu", "dtype", "ndim", "clone"} <= set(reads.names)
+    assert len(metric._predictions) == 2

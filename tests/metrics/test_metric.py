@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from types import SimpleNamespace
 
+import ignite.metrics.regression  # noqa: F401 - loads ignite_metrics.regression
+import oxignite.metrics as ours
+import oxignite.metrics.regression  # noqa: F401 - loads ours.regression
 import pytest
 import torch
+from _side_by_side import ignite_metrics
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics import (
     Accuracy,
     BatchFiltered,
     BatchWise,
+    CosineSimilarity,
     EpochWise,
     Metric,
     RunningBatchWise,
@@ -317,6 +323,29 @@ def test_reinit_is_reduced_clears_cached_result():
     assert metric.compute() == 5.0
 
 
+def _update_output(self, output):
+    self.seen.append(output)
+
+
+def _update_batch(self, batch, scale=1.0):
+    self.seen.append(batch * scale)
+
+
+@pytest.mark.parametrize(("update", "name"), [(_update_output, "output"), (_update_batch, "batch")])
+def test_reinit_is_reduced_keeps_the_signature_and_drops_the_result(update, name):
+    # ``(self, output)`` gets a wrapper with that fixed signature; any other keeps *args.
+    update = reinit__is_reduced(update)
+    assert update._decorated and update.__name__ == update.__wrapped__.__name__
+    target = SimpleNamespace(seen=[], _result="cached")
+    update(target, 1.0)
+    assert target._result is None
+    target._result = "cached"
+    update(target, **{name: 2.0})
+    assert target.seen == [1.0, 2.0] and target._result is None
+    with pytest.raises(TypeError):
+        update(target, 1.0, 2.0, 3.0)
+
+
 def test_sync_all_reduce_single_process_keeps_values():
     metric = Sum()
     metric.update(4.0)
@@ -384,8 +413,6 @@ class _GradProbe(Metric):
     ],
 )
 def test_iteration_completed_runs_without_grad_and_restores_it(output):
-    from types import SimpleNamespace
-
     probe = _GradProbe(
         output_transform=lambda o: probe.seen.append(("transform", torch.is_grad_enabled())) or o
     )
@@ -402,6 +429,53 @@ def test_iteration_completed_runs_without_grad_and_restores_it(output):
     with torch.no_grad():
         probe.iteration_completed(SimpleNamespace(state=SimpleNamespace(output=output)))
         assert not torch.is_grad_enabled()
+
+
+_DETACHING = {
+    "CosineSimilarity": (lambda m: m.CosineSimilarity(), (4, 3)),
+    "KLDivergence": (lambda m: m.KLDivergence(), (4, 3)),
+    "PSNR": (lambda m: m.PSNR(data_range=1.0), (4, 3)),
+    "MaximumMeanDiscrepancy": (lambda m: m.MaximumMeanDiscrepancy(), (4, 3)),
+    "regression.ManhattanDistance": (lambda m: m.regression.ManhattanDistance(), (4,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DETACHING))
+def test_updates_that_detach_their_inputs_build_no_graph_with_grad_on(name):
+    # iteration_completed leaves grad mode alone for these (no transform to run, an update
+    # that detaches first): nothing they keep may hold a graph, and values stay ignite's.
+    make, shape = _DETACHING[name]
+    metric, theirs = make(ours), make(ignite_metrics)
+    assert type(metric)._update_detaches_inputs
+    weight = torch.rand(*shape, requires_grad=True)
+    engine = SimpleNamespace(state=SimpleNamespace(output=(weight * 2, torch.rand(*shape))))
+    metric.iteration_completed(engine)
+    theirs.iteration_completed(engine)
+    assert torch.is_grad_enabled()
+    for value in vars(metric).values():
+        assert not (isinstance(value, torch.Tensor) and value.requires_grad)
+    assert metric.compute() == pytest.approx(theirs.compute())
+
+
+def test_overriding_a_detaching_update_switches_grad_off_again():
+    # The mark belongs to the update function: a subclass's own update is unmarked, and a
+    # transform always runs without grad.
+    seen = []
+
+    class Recording(CosineSimilarity):
+        def update(self, output):
+            seen.append(torch.is_grad_enabled())
+            super().update(output)
+
+    pair = (torch.rand(2, 3), torch.rand(2, 3))
+    engine = SimpleNamespace(state=SimpleNamespace(output=pair))
+    assert not Recording._update_detaches_inputs and CosineSimilarity._update_detaches_inputs
+    Recording().iteration_completed(engine)
+    transformed = CosineSimilarity(
+        output_transform=lambda o: seen.append(torch.is_grad_enabled()) or o
+    )
+    transformed.iteration_completed(engine)
+    assert seen == [False, False]
 
 
 class _Holder(Metric):
@@ -465,7 +539,9 @@ def test_state_dict_key_and_load_errors_like_ignite():
     assert Metric._Metric__state_dict_key_per_rank == ig.Metric._Metric__state_dict_key_per_rank
     key = Metric._Metric__state_dict_key_per_rank
     for metric, accuracy in ((_Holder(1), Accuracy()), (_ignite_holder(1), ig.Accuracy())):
-        with pytest.raises(ValueError, match="Expected a list of state_dicts of size equal world_size"):
+        with pytest.raises(
+            ValueError, match="Expected a list of state_dicts of size equal world_size"
+        ):
             metric.load_state_dict({key: []})
         # Per-rank entries go through Serializable's required-key check.
         with pytest.raises(ValueError, match="Required state attribute '_num_correct' is absent"):

@@ -9,7 +9,14 @@ import torch
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import detached, on_device, rows
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["CosineSimilarity"]
 
@@ -50,6 +57,7 @@ class CosineSimilarity(Metric):
         self._sum_of_cos_similarities = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred = rows(detached(output[0]))

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import detached, on_device
-from oxignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["Entropy"]
 
@@ -48,6 +48,7 @@ class Entropy(Metric):
         self._sum_of_entropies = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred = _as_rows(detached(output[0]))

@@ -8,7 +8,14 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["HSIC"]
 
@@ -68,6 +75,7 @@ class HSIC(Metric):
         self._sum_of_hsic = torch.tensor(0.0, device=self._device)
         self._num_batches = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         x = output[0].detach().flatten(start_dim=1)

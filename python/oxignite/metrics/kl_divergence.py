@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import detached, on_device
-from oxignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["KLDivergence"]
 
@@ -37,23 +37,24 @@ class KLDivergence(Metric):
         self._sum_of_kl = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])
-        if y_pred.shape != y.shape:
-            raise ValueError(
-                f"y_pred and y must be in the same shape, got {y_pred.shape} != {y.shape}."
-            )
-        if y_pred.ndim >= 3:
+        # One read of the shape serves every check (each tensor attribute is a torch call).
+        shape = y_pred.shape
+        if shape != y.shape:
+            raise ValueError(f"y_pred and y must be in the same shape, got {shape} != {y.shape}.")
+        if len(shape) >= 3:
             # (B, C, ...) -> (B * ..., C): every position is one prediction.
-            num_classes = y_pred.shape[1]
+            num_classes = shape[1]
             y_pred = y_pred.movedim(1, -1).reshape(-1, num_classes)
             y = y.movedim(1, -1).reshape(-1, num_classes)
-        elif y_pred.ndim == 1:
-            raise ValueError(
-                f"y_pred must be in the shape of (B, C) or (B, C, ...), got {y_pred.shape}."
-            )
-        self._num_examples += y_pred.shape[0]
+            self._num_examples += y_pred.shape[0]
+        elif len(shape) == 1:
+            raise ValueError(f"y_pred must be in the shape of (B, C) or (B, C, ...), got {shape}.")
+        else:
+            self._num_examples += shape[0]
         self._update(y_pred, y)
 
     def _update(self, y_pred: torch.Tensor, y: torch.Tensor) -> None:

@@ -10,7 +10,14 @@ from torch.nn.functional import pairwise_distance
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import detached, on_device
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["MeanPairwiseDistance"]
 
@@ -55,6 +62,7 @@ class MeanPairwiseDistance(Metric):
         self._sum_of_distances = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])

@@ -6,6 +6,7 @@ A metric accumulates state with ``update`` and turns it into a value with ``comp
 
 from __future__ import annotations
 
+import inspect
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -106,8 +107,15 @@ class Metric(Serializable, metaclass=ABCMeta):
     # to resume exactly where ignite's required keys leave part of it out. ignite's loader
     # reads only its required keys, so files still interchange both ways.
     _state_dict_extra_keys: tuple = ()
+    # Whether ``update`` is marked ``detaches_inputs``: set per class, so that a subclass
+    # overriding ``update`` is switched to no-grad again.
+    _update_detaches_inputs: bool = False
     # ignite's name for the state dict's single key (code reads ``Metric._Metric__...``).
     __state_dict_key_per_rank: str = _STATE_KEY
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._update_detaches_inputs = getattr(cls.update, "_detaches_inputs", False)
 
     def __init__(
         self,
@@ -160,19 +168,24 @@ class Metric(Serializable, metaclass=ABCMeta):
     def iteration_completed(self, engine: Engine) -> None:
         """Engine callback: transform ``engine.state.output`` and feed it to ``update``
         (both without grad, as under ``torch.no_grad()``)."""
+        output = engine.state.output
+        if (
+            self._update_detaches_inputs
+            and self._output_transform is _identity
+            and _is_tensor_pair(output)
+        ):
+            # Nothing here can build a graph: grad mode needs no switching (three torch
+            # calls, ~0.5 µs a batch).
+            self.update(output)
+            return
         # Grad mode is switched directly: a ``torch.no_grad()`` context costs an object and
         # several calls per batch.
         grad = _is_grad_enabled()
         if grad:
             _set_grad_enabled(False)
         try:
-            output = self._output_transform(engine.state.output)
-            if (
-                type(output) is tuple
-                and len(output) == 2
-                and isinstance(output[0], torch.Tensor)
-                and isinstance(output[1], torch.Tensor)
-            ):
+            output = self._output_transform(output)
+            if _is_tensor_pair(output):
                 self.update(output)  # the common (y_pred, y) pair: nothing to unroll
             else:
                 self._feed_output(output)
@@ -492,14 +505,56 @@ def reinit__is_reduced(func: Callable) -> Callable:
                 self._sum = 0.0
     """
 
-    @wraps(func)
-    def wrapper(self: Metric, *args: Any, **kwargs: Any) -> None:
-        func(self, *args, **kwargs)
-        if "_result" in self.__dict__:
-            self._result = None
+    if _takes_output_only(func):
+        # The usual ``update(self, output)``: a fixed signature spares the argument tuple
+        # and dict, and the unpacking call, of every batch (~0.25 µs of ~0.4).
+        @wraps(func)
+        def wrapper(self: Metric, output: Any) -> None:
+            func(self, output)
+            if "_result" in self.__dict__:
+                self._result = None
+
+    else:
+
+        @wraps(func)
+        def wrapper(self: Metric, *args: Any, **kwargs: Any) -> None:
+            func(self, *args, **kwargs)
+            if "_result" in self.__dict__:
+                self._result = None
 
     wrapper._decorated = True
     return wrapper
+
+
+def _takes_output_only(func: Callable) -> bool:
+    """Whether ``func``'s signature is exactly ``(self, output)``, neither with a default."""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return (
+        len(params) == 2
+        and params[1].name == "output"
+        and all(p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in params)
+    )
+
+
+def detaches_inputs(update: Callable) -> Callable:
+    """Mark a metric's ``update`` that detaches its tensor inputs before any torch op and
+    uses no parameters: it builds no graph in any grad mode, so ``iteration_completed``
+    feeds it an untransformed ``(y_pred, y)`` pair without switching grad off."""
+    update._detaches_inputs = True
+    return update
+
+
+def _is_tensor_pair(output: Any) -> bool:
+    """Whether ``output`` is the common ``(y_pred, y)`` tuple, fed to ``update`` as it is."""
+    return (
+        type(output) is tuple
+        and len(output) == 2
+        and isinstance(output[0], torch.Tensor)
+        and isinstance(output[1], torch.Tensor)
+    )
 
 
 def _make_lambda(fn: Callable, *args: Any, **kwargs: Any) -> MetricsLambda:

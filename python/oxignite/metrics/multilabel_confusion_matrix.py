@@ -9,7 +9,14 @@ import torch
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import detached, on_device
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["MultiLabelConfusionMatrix"]
 
@@ -65,6 +72,7 @@ class MultiLabelConfusionMatrix(Metric):
         self._num_examples = 0
         self._checked: tuple | None = None
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])

@@ -9,7 +9,14 @@ import torch
 
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics._tensor_ops import check_same_dtype_and_shape, detached, on_device
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["PSNR"]
 
@@ -49,6 +56,10 @@ class PSNR(Metric):
             output_transform=output_transform, device=device, skip_unrolling=skip_unrolling
         )
         self.data_range = data_range
+        # ``.double()`` parses its arguments faster than ``.to(torch.float64)`` (~1 µs).
+        self._to_double = (
+            torch.Tensor.double if self._double_dtype == torch.float64 else torch.Tensor.float
+        )
 
     @reinit__is_reduced
     def reset(self) -> None:
@@ -57,14 +68,16 @@ class PSNR(Metric):
         )
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = detached(output[0]), detached(output[1])
         check_same_dtype_and_shape(y_pred, y)
         dim = tuple(range(1, y.ndim))
-        # Shapes are equal (checked above): no view_as needed.
-        diff = y_pred.to(self._double_dtype) - y.to(self._double_dtype)
-        mse = torch.pow(diff, 2).mean(dim=dim)
+        # Shapes are equal (checked above): no view_as needed. One expression, so that each
+        # image-sized temporary is freed as soon as it is used, as by hand.
+        to_double = self._to_double
+        mse = (to_double(y_pred) - to_double(y)).pow(2).mean(dim=dim)
         psnr = 10.0 * torch.log10(self.data_range**2 / (mse + 1e-10))
         self._sum_of_batchwise_psnr += on_device(torch.sum(psnr), self._device)
         self._num_examples += y.shape[0]

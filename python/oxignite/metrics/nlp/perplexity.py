@@ -8,7 +8,14 @@ import torch
 import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["Perplexity"]
 
@@ -51,6 +58,7 @@ class Perplexity(Metric):
         self._sum_of_nll = torch.tensor(0.0, device=self._device)
         self._num_tokens = torch.tensor(0, device=self._device)
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         y_pred, y = output[0].detach(), output[1].detach()

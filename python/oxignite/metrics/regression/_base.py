@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import Metric, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced, sync_all_reduce
 
 _FLOAT_DTYPES = (torch.float16, torch.float32, torch.float64)
 
@@ -56,6 +56,7 @@ def _squeeze_column(t: torch.Tensor) -> torch.Tensor:
 class _BaseRegression(Metric):
     """Checks shapes and dtypes, flattens ``(N, 1)`` to ``(N,)``, then calls ``_update``."""
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
         _check_output_shapes(output)
