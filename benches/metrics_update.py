@@ -1,5 +1,5 @@
-"""Per-batch ``update`` cost of the issue-11 metrics: hand-written torch vs pytorch-ignite vs
-oxignite.
+"""Per-batch ``update`` cost of metrics (issue 11's, and Accuracy): hand-written torch vs
+pytorch-ignite vs oxignite.
 
     python benches/metrics_update.py [--batches N] [--repeat R] [--clock wall|cpu]
     python benches/metrics_update.py --instructions     # the same ratios, counted by callgrind
@@ -73,6 +73,15 @@ def make_batches(n: int) -> dict:
 
 
 # -- the same operations, by hand -----------------------------------------------------------
+
+
+def hand_accuracy(batches: list) -> float:
+    # ignite's operations for multiclass scores (its flattening view included).
+    correct, n = torch.tensor(0), 0
+    for y_pred, y in batches:
+        correct += torch.eq(torch.argmax(y_pred, dim=1), y).view(-1).sum()
+        n += y.shape[0]
+    return correct.item() / n
 
 
 def hand_cosine(batches: list) -> float:
@@ -152,6 +161,7 @@ def hand_store(batches: list) -> float:
 
 
 HAND = {
+    "Accuracy": ("scores", hand_accuracy),
     "CosineSimilarity": ("logits", hand_cosine),
     "Entropy": ("logits", hand_entropy),
     "KLDivergence": ("logits", hand_kl),
@@ -171,6 +181,7 @@ def make_metric(lib: str, name: str) -> Any:
     M = importlib.import_module(f"{lib}.metrics")
     name = name.split(",")[0]
     return {
+        "Accuracy": lambda: M.Accuracy(),
         "CosineSimilarity": lambda: M.CosineSimilarity(),
         "Entropy": lambda: M.Entropy(),
         "KLDivergence": lambda: M.KLDivergence(),

@@ -22,6 +22,16 @@ def store_pair(metric: Any, output: Any) -> bool:
     ``metric._predictions`` / ``metric._targets``, drop ``metric._result`` and return True;
     otherwise change nothing and return False."""
 
+def is_tensor_pair(output: Any) -> bool:
+    """Whether ``output`` is a tuple (exactly) of two ``torch.Tensor``s."""
+
+def detached_pair(output: Any) -> tuple[Any, Any, Any, Any]:
+    """``(y_pred, y, y_pred.shape, y.shape)`` of ``output[0]``, ``output[1]``, each tensor
+    detached when it requires grad (else returned itself)."""
+
+def on_device(t: Any, device: Any) -> Any:
+    """``t`` itself when ``t.device == device``, else ``t.to(device)``."""
+
 #: A span row: (kind, event id, handler id, epoch, iteration, start_ns, end_ns).
 SpanRow: TypeAlias = tuple[int, int, int, int, int, int, int]
 #: Aggregates in ns: (count, total, min, min_index, max, max_index, mean, std or None).

@@ -7,6 +7,7 @@ mod core;
 mod dispatch;
 mod events;
 mod filters;
+mod metric_inputs;
 mod metric_store;
 mod natives;
 mod run_loop;
@@ -32,6 +33,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SPAN_KINDS", ("event", "handler", "process", "fetch"))?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;
     m.add_function(wrap_pyfunction!(metric_store::store_pair, m)?)?;
+    m.add_function(wrap_pyfunction!(metric_inputs::is_tensor_pair, m)?)?;
+    m.add_function(wrap_pyfunction!(metric_inputs::detached_pair, m)?)?;
+    m.add_function(wrap_pyfunction!(metric_inputs::on_device, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

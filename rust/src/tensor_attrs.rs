@@ -38,6 +38,8 @@ struct Getter {
 /// getset descriptor: then the attribute is read the plain way).
 pub struct TensorAttrs {
     tensor_type: Py<PyType>,
+    // `torch.device("cpu")`, compared with (reading a device's `type` builds a string).
+    cpu: Py<PyAny>,
     getters: [Option<Getter>; NAMES.len()],
     // The descriptors own the getters' closures: kept alive with them.
     _descriptors: Vec<Py<PyAny>>,
@@ -58,8 +60,9 @@ impl TensorAttrs {
     }
 
     fn load(py: Python<'_>) -> PyResult<TensorAttrs> {
-        let tensor_type = py
-            .import("torch")?
+        let torch = py.import("torch")?;
+        let cpu = torch.getattr("device")?.call1(("cpu",))?.unbind();
+        let tensor_type = torch
             .getattr("Tensor")?
             .cast_into::<PyType>()
             .map_err(|_| PyTypeError::new_err("torch.Tensor is not a type"))?;
@@ -82,9 +85,26 @@ impl TensorAttrs {
         }
         Ok(TensorAttrs {
             tensor_type: tensor_type.unbind(),
+            cpu,
             getters,
             _descriptors: descriptors,
         })
+    }
+
+    /// Whether `device` equals `torch.device("cpu")` (`cpu:0` does not: `to` copies to it).
+    pub fn is_cpu_device(&self, device: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let cpu = self.cpu.bind(device.py());
+        Ok(device.is(cpu) || device.eq(cpu)?)
+    }
+
+    /// `isinstance(x, torch.Tensor)`, without the metaclass's lookup for exact tensors.
+    pub fn is_tensor(&self, x: &Bound<'_, PyAny>) -> PyResult<bool> {
+        // SAFETY: comparing type pointers only.
+        let exact = unsafe { ffi::Py_TYPE(x.as_ptr()) == self.tensor_type.as_ptr().cast() };
+        if exact {
+            return Ok(true);
+        }
+        x.is_instance(self.tensor_type.bind(x.py()))
     }
 
     /// `x` as a tensor whose attributes can be read directly, when its type is exactly

@@ -52,6 +52,17 @@ def test_multiclass_segmentation_shape():
     assert acc.compute() == pytest.approx((y_pred.argmax(1) == y).float().mean().item())
 
 
+def test_multiclass_segmentation_batches_of_repeated_and_new_shapes():
+    # Batches of already checked shapes reuse their sample count: every position counts.
+    y_pred = torch.randn(14, 3, 5, 2)
+    y = torch.randint(0, 3, (14, 5, 2))
+    acc = Accuracy()
+    for batch in _batches(y_pred, y, 4):  # 4, 4, 4, then 2 samples
+        acc.update(batch)
+    assert acc._num_examples == 14 * 5 * 2
+    assert acc.compute() == pytest.approx((y_pred.argmax(1) == y).double().mean().item())
+
+
 def test_multilabel_is_exact_match_ratio():
     y_pred = torch.randint(0, 2, (40, 4))
     y = torch.randint(0, 2, (40, 4))

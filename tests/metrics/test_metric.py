@@ -437,6 +437,9 @@ _DETACHING = {
     "PSNR": (lambda m: m.PSNR(data_range=1.0), (4, 3)),
     "MaximumMeanDiscrepancy": (lambda m: m.MaximumMeanDiscrepancy(), (4, 3)),
     "regression.ManhattanDistance": (lambda m: m.regression.ManhattanDistance(), (4,)),
+    "MeanSquaredError": (lambda m: m.MeanSquaredError(), (4,)),
+    "MeanAbsoluteError": (lambda m: m.MeanAbsoluteError(), (4, 1)),
+    "MeanPairwiseDistance": (lambda m: m.MeanPairwiseDistance(), (4, 3)),
 }
 
 
@@ -454,6 +457,29 @@ def test_updates_that_detach_their_inputs_build_no_graph_with_grad_on(name):
     assert torch.is_grad_enabled()
     for value in vars(metric).values():
         assert not (isinstance(value, torch.Tensor) and value.requires_grad)
+    assert metric.compute() == pytest.approx(theirs.compute())
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_accuracy_fed_a_graph_with_grad_on_matches_ignite(kind):
+    # Accuracy detaches first too: its checks and counts see no graph in any grad mode.
+    g = torch.Generator().manual_seed(2)
+    weight = torch.rand(6, 3, generator=g, requires_grad=True)
+    y_pred, y = {
+        "binary": (weight[:, 0].round() * 1, torch.randint(0, 2, (6,), generator=g)),
+        "multiclass": (weight * 2, torch.randint(0, 3, (6,), generator=g)),
+        "multilabel": (weight.round() * 1, torch.randint(0, 2, (6, 3), generator=g)),
+    }[kind]
+    assert y_pred.requires_grad
+    metric = ours.Accuracy(is_multilabel=kind == "multilabel")
+    theirs = ignite_metrics.Accuracy(is_multilabel=kind == "multilabel")
+    assert type(metric)._update_detaches_inputs
+    engine = SimpleNamespace(state=SimpleNamespace(output=(y_pred, y)))
+    for _ in range(2):  # the second batch skips the shape checks
+        metric.iteration_completed(engine)
+        theirs.iteration_completed(engine)
+    assert torch.is_grad_enabled()
+    assert not metric._num_correct.requires_grad
     assert metric.compute() == pytest.approx(theirs.compute())
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import Metric, reinit__is_reduced
+from oxignite.metrics._tensor_ops import detached_pair, on_device
+from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced
 
 
 class _SumOfErrors(Metric):
@@ -31,17 +32,20 @@ class _SumOfErrors(Metric):
         self.__dict__[self._sum_name] = torch.tensor(0.0, device=self._device)
         self._num_examples = 0
 
+    @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = output[0].detach(), output[1].detach()
-        if y_pred.numel() != y.numel():
-            raise ValueError(
-                "y_pred and y must have the same number of elements, but given shapes "
-                f"{tuple(y_pred.shape)} vs {tuple(y.shape)}."
-            )
-        errors = self._error(y_pred - y.view_as(y_pred))
-        self.__dict__[self._sum_name] += torch.sum(errors).to(self._device)
-        self._num_examples += y.shape[0]
+        y_pred, y, shape, y_shape = detached_pair(output)
+        if shape != y_shape:
+            if y_pred.numel() != y.numel():
+                raise ValueError(
+                    "y_pred and y must have the same number of elements, but given shapes "
+                    f"{tuple(shape)} vs {tuple(y_shape)}."
+                )
+            y = y.view_as(y_pred)
+        errors = self._error(y_pred - y)
+        self.__dict__[self._sum_name] += on_device(torch.sum(errors), self._device)
+        self._num_examples += y_shape[0]
 
     def _mean_error(self) -> float:
         if self._num_examples == 0:

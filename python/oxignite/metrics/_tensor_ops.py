@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import torch
 
+# Native (rust/src/metric_inputs.rs): the pair read (detached when in a graph, with both
+# shapes) and the device check, without bytecode.
+from oxignite._core import detached_pair, on_device
+
+__all__ = ["check_same_dtype_and_shape", "detached", "detached_pair", "on_device"]
+
 
 def detached(t: torch.Tensor) -> torch.Tensor:
     """``t.detach()``, or ``t`` itself when it is not part of an autograd graph."""
     return t.detach() if t.requires_grad else t
-
-
-def on_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """``t.to(device)``, or ``t`` itself when it is already there."""
-    return t if t.device == device else t.to(device)
-
-
-def rows(t: torch.Tensor) -> torch.Tensor:
-    """``t.flatten(start_dim=1)`` without the call when ``t`` is already 2-d."""
-    return t if t.ndim == 2 else t.flatten(start_dim=1)
 
 
 def check_same_dtype_and_shape(y_pred: torch.Tensor, y: torch.Tensor) -> None:

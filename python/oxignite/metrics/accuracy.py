@@ -8,7 +8,15 @@ from typing import Any, Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
+from oxignite.metrics._tensor_ops import detached_pair, on_device
+from oxignite.metrics.metric import (
+    _CPU,
+    Metric,
+    _identity,
+    detaches_inputs,
+    reinit__is_reduced,
+    sync_all_reduce,
+)
 
 __all__ = ["Accuracy"]
 
@@ -41,7 +49,9 @@ class _BaseClassification(Metric):
     def reset(self) -> None:
         self._type = None
         self._num_classes = None
+        # The shapes of the last multiclass batch checked, and its number of samples.
         self._multiclass_shapes: tuple | None = None
+        self._multiclass_count = 0
 
     def _check_shape(self, output: Sequence[torch.Tensor]) -> None:
         y_pred, y = output
@@ -200,38 +210,42 @@ class Accuracy(_BaseClassification):
         self._num_examples = 0
         super().reset()
 
+    @detaches_inputs
     def update(self, output: Sequence[torch.Tensor]) -> None:
         # Not decorated with ``reinit__is_reduced``: the cached result is dropped at the end,
         # which saves a call per batch.
-        y_pred, y = output[0], output[1]
-        shapes = (y_pred.shape, y.shape)
-        if shapes != self._multiclass_shapes:
-            self._check_shape(output)
-            self._check_type(output)
-            # Multiclass checks depend on the shapes only (binary and multilabel ones read
-            # the values): batches of already checked shapes skip them.
-            self._multiclass_shapes = shapes if self._type == "multiclass" else None
-        # No detach: argmax/eq/all give integer/bool tensors, which carry no graph.
-
-        if self._type == "binary":
-            correct = torch.eq(y_pred.view(-1).to(y), y.view(-1))
-        elif self._type == "multiclass":
-            correct = torch.eq(torch.argmax(y_pred, dim=1), y).view(-1)
+        y_pred, y, pred_shape, y_shape = detached_pair(output)
+        shapes = (pred_shape, y_shape)
+        if shapes == self._multiclass_shapes:
+            # A multiclass batch of shapes already checked (its checks read the shapes only):
+            # its count is known, and a flattening view would not change the sum.
+            correct = torch.eq(torch.argmax(y_pred, dim=1), y)
+            n = self._multiclass_count
         else:
-            # Move the label dim last so each row is one sample's label vector.
-            num_classes = y_pred.size(1)
-            last = y_pred.ndimension() - 1
-            y_pred = torch.transpose(y_pred, 1, last).reshape(-1, num_classes)
-            y = torch.transpose(y, 1, last).reshape(-1, num_classes)
-            correct = torch.all(y == y_pred.type_as(y), dim=-1)
-
-        n_correct = correct.sum()
-        if n_correct.device != self._device:
-            n_correct = n_correct.to(self._device)
-        self._num_correct += n_correct
-        self._num_examples += correct.shape[0]
+            self._check_shape((y_pred, y))
+            self._check_type((y_pred, y))
+            # Binary and multilabel checks read the values: every such batch is checked.
+            self._multiclass_shapes = shapes if self._type == "multiclass" else None
+            correct = self._correct(y_pred, y)
+            n = correct.shape[0]
+            self._multiclass_count = n
+        self._num_correct += on_device(correct.sum(), self._device)
+        self._num_examples += n
         if "_result" in self.__dict__:
             self._result = None
+
+    def _correct(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Whether each sample (each position, for ``(N, C, ...)`` inputs) is right, flat."""
+        if self._type == "binary":
+            return torch.eq(y_pred.view(-1).to(y), y.view(-1))
+        if self._type == "multiclass":
+            return torch.eq(torch.argmax(y_pred, dim=1), y).view(-1)
+        # Move the label dim last so each row is one sample's label vector.
+        num_classes = y_pred.size(1)
+        last = y_pred.ndimension() - 1
+        y_pred = torch.transpose(y_pred, 1, last).reshape(-1, num_classes)
+        y = torch.transpose(y, 1, last).reshape(-1, num_classes)
+        return torch.all(y == y_pred.type_as(y), dim=-1)
 
     @sync_all_reduce("_num_examples", "_num_correct")
     def compute(self) -> float:

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import detached, on_device, rows
+from oxignite.metrics._tensor_ops import detached_pair, on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -60,11 +60,15 @@ class CosineSimilarity(Metric):
     @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred = rows(detached(output[0]))
-        y = rows(detached(output[1]))
+        y_pred, y, pred_shape, y_shape = detached_pair(output)
+        # Rows of features, flattened as ignite's ``flatten(start_dim=1)`` (a no-op at 2-d).
+        if len(pred_shape) != 2:
+            y_pred = y_pred.flatten(start_dim=1)
+        if len(y_shape) != 2:
+            y = y.flatten(start_dim=1)
         cos = torch.nn.functional.cosine_similarity(y_pred, y, dim=1, eps=self.eps)
         self._sum_of_cos_similarities += on_device(torch.sum(cos), self._device)
-        self._num_examples += y.shape[0]
+        self._num_examples += y_shape[0]
 
     @sync_all_reduce("_sum_of_cos_similarities", "_num_examples")
     def compute(self) -> float:

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -91,7 +92,7 @@ class HSIC(Metric):
         kl = k @ l_
         hsic = kl.trace() + k.sum() * l_.sum() / ((b - 1) * (b - 2)) - kl.sum() / (b - 2) * 2.0
         hsic /= b * (b - 3)
-        self._sum_of_hsic += torch.clamp(hsic, min=0.0).to(self._device)
+        self._sum_of_hsic += on_device(torch.clamp(hsic, min=0.0), self._device)
         self._num_batches += 1
 
     @sync_all_reduce("_sum_of_hsic", "_num_batches")

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import detached, on_device
+from oxignite.metrics._tensor_ops import detached_pair, on_device
 from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["KLDivergence"]
@@ -40,11 +40,9 @@ class KLDivergence(Metric):
     @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = detached(output[0]), detached(output[1])
-        # One read of the shape serves every check (each tensor attribute is a torch call).
-        shape = y_pred.shape
-        if shape != y.shape:
-            raise ValueError(f"y_pred and y must be in the same shape, got {shape} != {y.shape}.")
+        y_pred, y, shape, y_shape = detached_pair(output)
+        if shape != y_shape:
+            raise ValueError(f"y_pred and y must be in the same shape, got {shape} != {y_shape}.")
         if len(shape) >= 3:
             # (B, C, ...) -> (B * ..., C): every position is one prediction.
             num_classes = shape[1]

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["Loss"]
@@ -73,8 +74,7 @@ class Loss(Metric):
                 f"loss_fn did not return the average loss: got shape {tuple(average_loss.shape)}"
             )
         n = self._batch_size(y)
-        if average_loss.device != self._device:
-            average_loss = average_loss.to(self._device)
+        average_loss = on_device(average_loss, self._device)
         self._sum += average_loss * n
         self._num_examples += n
 

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -85,9 +86,9 @@ class MaximumMeanDiscrepancy(Metric):
         k_xy = torch.exp(scale * _sq_distances(rx, ry, xy))
         # Unbiased: the diagonals (k(x_i, x_i) = 1) are left out of the within-set means.
         n = x.shape[0]
-        self._xx_sum += ((k_xx.sum() - n) / (n * (n - 1))).to(self._device)
-        self._yy_sum += ((k_yy.sum() - n) / (n * (n - 1))).to(self._device)
-        self._xy_sum += (k_xy.sum() / (n * n)).to(self._device)
+        self._xx_sum += on_device((k_xx.sum() - n) / (n * (n - 1)), self._device)
+        self._yy_sum += on_device((k_yy.sum() - n) / (n * (n - 1)), self._device)
+        self._xy_sum += on_device(k_xy.sum() / (n * n), self._device)
         self._num_batches += 1
 
     @sync_all_reduce("_xx_sum", "_yy_sum", "_xy_sum", "_num_batches")

@@ -9,7 +9,7 @@ import torch
 from torch.nn.functional import pairwise_distance
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import detached, on_device
+from oxignite.metrics._tensor_ops import detached_pair, on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -65,10 +65,10 @@ class MeanPairwiseDistance(Metric):
     @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = detached(output[0]), detached(output[1])
+        y_pred, y, _, y_shape = detached_pair(output)
         distances = pairwise_distance(y_pred, y, p=self._p, eps=self._eps)
         self._sum_of_distances += on_device(torch.sum(distances), self._device)
-        self._num_examples += y.shape[0]
+        self._num_examples += y_shape[0]
 
     @sync_all_reduce("_sum_of_distances", "_num_examples")
     def compute(self) -> float:

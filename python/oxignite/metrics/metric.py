@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import torch
 
 import oxignite.distributed as idist
+from oxignite._core import is_tensor_pair  # the (y_pred, y) tuple, fed to update as it is
 from oxignite.base.mixins import Serializable
 from oxignite.metrics.usage import (
     BatchFiltered,
@@ -172,7 +173,7 @@ class Metric(Serializable, metaclass=ABCMeta):
         if (
             self._update_detaches_inputs
             and self._output_transform is _identity
-            and _is_tensor_pair(output)
+            and is_tensor_pair(output)
         ):
             # Nothing here can build a graph: grad mode needs no switching (three torch
             # calls, ~0.5 µs a batch).
@@ -185,7 +186,7 @@ class Metric(Serializable, metaclass=ABCMeta):
             _set_grad_enabled(False)
         try:
             output = self._output_transform(output)
-            if _is_tensor_pair(output):
+            if is_tensor_pair(output):
                 self.update(output)  # the common (y_pred, y) pair: nothing to unroll
             else:
                 self._feed_output(output)
@@ -545,16 +546,6 @@ def detaches_inputs(update: Callable) -> Callable:
     feeds it an untransformed ``(y_pred, y)`` pair without switching grad off."""
     update._detaches_inputs = True
     return update
-
-
-def _is_tensor_pair(output: Any) -> bool:
-    """Whether ``output`` is the common ``(y_pred, y)`` tuple, fed to ``update`` as it is."""
-    return (
-        type(output) is tuple
-        and len(output) == 2
-        and isinstance(output[0], torch.Tensor)
-        and isinstance(output[1], torch.Tensor)
-    )
 
 
 def _make_lambda(fn: Callable, *args: Any, **kwargs: Any) -> MetricsLambda:

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
-from oxignite.metrics._tensor_ops import check_same_dtype_and_shape, detached, on_device
+from oxignite.metrics._tensor_ops import check_same_dtype_and_shape, detached_pair, on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -71,16 +71,17 @@ class PSNR(Metric):
     @detaches_inputs
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        y_pred, y = detached(output[0]), detached(output[1])
-        check_same_dtype_and_shape(y_pred, y)
-        dim = tuple(range(1, y.ndim))
+        y_pred, y, shape, y_shape = detached_pair(output)
+        if y_pred.dtype != y.dtype or shape != y_shape:
+            check_same_dtype_and_shape(y_pred, y)  # raises ignite's error
+        dim = tuple(range(1, len(y_shape)))
         # Shapes are equal (checked above): no view_as needed. One expression, so that each
         # image-sized temporary is freed as soon as it is used, as by hand.
         to_double = self._to_double
         mse = (to_double(y_pred) - to_double(y)).pow(2).mean(dim=dim)
         psnr = 10.0 * torch.log10(self.data_range**2 / (mse + 1e-10))
         self._sum_of_batchwise_psnr += on_device(torch.sum(psnr), self._device)
-        self._num_examples += y.shape[0]
+        self._num_examples += y_shape[0]
 
     @sync_all_reduce("_sum_of_batchwise_psnr", "_num_examples")
     def compute(self) -> float:

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -65,7 +66,7 @@ class TopKCategoricalAccuracy(Metric):
             raise ValueError(f"k={self._k} is larger than the number of classes {y_pred.shape[1]}")
         top_k = torch.topk(y_pred, self._k, dim=1)[1]
         correct = torch.eq(top_k, y.view(-1, 1)).sum(dim=1)
-        self._num_correct += torch.sum(correct).to(self._device)
+        self._num_correct += on_device(torch.sum(correct), self._device)
         self._num_examples += correct.shape[0]
 
     @sync_all_reduce("_num_correct", "_num_examples")

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import (
     _CPU,
     Metric,
@@ -77,8 +78,8 @@ class Perplexity(Metric):
                 "(expected y_pred[0] == y[0] and y_pred[2:] == y[1:])."
             )
         nll = F.cross_entropy(y_pred, y, reduction="sum", ignore_index=self._ignore_index)
-        self._sum_of_nll += nll.to(self._device)
-        self._num_tokens += (y != self._ignore_index).sum().to(self._device)
+        self._sum_of_nll += on_device(nll, self._device)
+        self._num_tokens += on_device((y != self._ignore_index).sum(), self._device)
 
     @sync_all_reduce("_sum_of_nll", "_num_tokens")
     def compute(self) -> float:

@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 
 __all__ = ["HitRate"]
@@ -89,7 +90,7 @@ class HitRate(Metric):
         top = torch.topk(y_pred, k=self.top_k[-1], dim=-1).indices
         relevant_at = torch.gather(y, dim=-1, index=top) > 0
         hits = torch.stack([relevant_at[:, :k].any(dim=-1).sum() for k in self.top_k])
-        self._hits_per_k += hits.to(self._device)
+        self._hits_per_k += on_device(hits, self._device)
         self._num_examples += y.shape[0]
 
     @sync_all_reduce("_hits_per_k", "_num_examples")

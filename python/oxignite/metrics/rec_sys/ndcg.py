@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import _CPU, Metric, _identity, reinit__is_reduced, sync_all_reduce
 from oxignite.metrics.rec_sys.hitrate import _check_pair
 
@@ -101,7 +102,7 @@ class NDCG(Metric):
         for i, k in enumerate(self.top_k):
             dcg, idcg = self._compute_dcg(ranked, k), self._compute_dcg(ideal, k)
             ndcg = torch.where(idcg > 0, dcg / idcg, torch.zeros_like(dcg))
-            self._sum_ndcg_per_k[i] += ndcg.sum().to(self._device)
+            self._sum_ndcg_per_k[i] += on_device(ndcg.sum(), self._device)
         self._num_examples += y.shape[0]
 
     @sync_all_reduce("_sum_ndcg_per_k", "_num_examples")

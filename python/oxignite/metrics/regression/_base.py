@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import Metric, detaches_inputs, reinit__is_reduced, sync_all_reduce
 
 _FLOAT_DTYPES = (torch.float16, torch.float32, torch.float64)
@@ -87,7 +88,7 @@ class _SummedError(_BaseRegression):
 
     def _update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         y_pred, y = output
-        self._sum_of_errors += torch.sum(self._errors(y_pred, y)).to(self._device)
+        self._sum_of_errors += on_device(torch.sum(self._errors(y_pred, y)), self._device)
         self._num_examples += y.shape[0]
 
     @sync_all_reduce("_sum_of_errors", "_num_examples")

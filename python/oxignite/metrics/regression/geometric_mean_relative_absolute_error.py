@@ -8,6 +8,7 @@ import torch
 
 import oxignite.distributed as idist
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import reinit__is_reduced
 from oxignite.metrics.regression._base import _BaseRegression
 
@@ -45,8 +46,8 @@ class GeometricMeanRelativeAbsoluteError(_BaseRegression):
 
     def _update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         y_pred, y = output
-        self._predictions.append(y_pred.clone().to(self._device))
-        self._targets.append(y.clone().to(self._device))
+        self._predictions.append(on_device(y_pred.clone(), self._device))
+        self._targets.append(on_device(y.clone(), self._device))
 
     def compute(self) -> float:
         if len(self._predictions) < 1 or len(self._targets) < 1:

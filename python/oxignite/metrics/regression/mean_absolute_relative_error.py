@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import reinit__is_reduced, sync_all_reduce
 from oxignite.metrics.regression._base import _BaseRegression, _check_no_zero
 
@@ -36,7 +37,7 @@ class MeanAbsoluteRelativeError(_BaseRegression):
         y_pred, y = output
         _check_no_zero(y)
         errors = torch.abs(y_pred - y) / torch.abs(y)
-        self._sum_of_absolute_relative_errors += torch.sum(errors).to(self._device)
+        self._sum_of_absolute_relative_errors += on_device(torch.sum(errors), self._device)
         self._num_samples += y.shape[0]
 
     @sync_all_reduce("_sum_of_absolute_relative_errors", "_num_samples")

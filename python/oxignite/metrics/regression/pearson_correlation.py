@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import _CPU, _identity, reinit__is_reduced, sync_all_reduce
 from oxignite.metrics.regression._base import _BaseRegression
 
@@ -66,11 +67,11 @@ class PearsonCorrelation(_BaseRegression):
     def _update(self, output: tuple[torch.Tensor, torch.Tensor]) -> None:
         dtype = self._double_dtype
         y_pred, y = output[0].to(dtype=dtype), output[1].to(dtype=dtype)
-        self._sum_of_y_preds += y_pred.sum().to(self._device)
-        self._sum_of_ys += y.sum().to(self._device)
-        self._sum_of_y_pred_squares += y_pred.square().sum().to(self._device)
-        self._sum_of_y_squares += y.square().sum().to(self._device)
-        self._sum_of_products += (y_pred * y).sum().to(self._device)
+        self._sum_of_y_preds += on_device(y_pred.sum(), self._device)
+        self._sum_of_ys += on_device(y.sum(), self._device)
+        self._sum_of_y_pred_squares += on_device(y_pred.square().sum(), self._device)
+        self._sum_of_y_squares += on_device(y.square().sum(), self._device)
+        self._sum_of_products += on_device((y_pred * y).sum(), self._device)
         self._num_examples += y.shape[0]
 
     @sync_all_reduce(

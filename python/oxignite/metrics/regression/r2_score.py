@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from oxignite.exceptions import NotComputableError
+from oxignite.metrics._tensor_ops import on_device
 from oxignite.metrics.metric import reinit__is_reduced, sync_all_reduce
 from oxignite.metrics.regression._base import _BaseRegression
 
@@ -43,9 +44,9 @@ class R2Score(_BaseRegression):
         dtype = self._double_dtype
         y_pred, y = output[0].to(dtype=dtype), output[1].to(dtype=dtype)
         self._num_examples += y.shape[0]
-        self._sum_of_errors += torch.sum(torch.square(y_pred - y)).to(self._device)
-        self._y_sum += torch.sum(y).to(self._device)
-        self._y_sq_sum += torch.sum(torch.square(y)).to(self._device)
+        self._sum_of_errors += on_device(torch.sum(torch.square(y_pred - y)), self._device)
+        self._y_sum += on_device(torch.sum(y), self._device)
+        self._y_sq_sum += on_device(torch.sum(torch.square(y)), self._device)
 
     @sync_all_reduce("_num_examples", "_sum_of_errors", "_y_sq_sum", "_y_sum")
     def compute(self) -> float:
