@@ -14,6 +14,8 @@ step "Rust lints (cargo clippy -D warnings)"
 cargo clippy --quiet --all-targets -- -D warnings
 step "Python lints (ruff)"
 "$PY" -m ruff check python tests benches
+step "Documentation site, strict (scripts/docs.sh: a warning or broken link fails)"
+PYTHON="$PY" bash scripts/docs.sh
 step "Python tests (pytest tests, engine doctests)"
 "$PY" -m pytest -q tests --doctest-modules python/oxignite/engine
 # The benchmarks in quick mode, so they never rot (no timing assertions).

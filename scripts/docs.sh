@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Build the documentation site into site/, strictly: a warning, a broken link, a missing page
+# or an unresolved reference fails the build. Needs the `docs` extra (pip install -e ".[docs]").
+#   bash scripts/docs.sh            # then open site/index.html
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-$PWD/.venv/bin/python}"
+# mkdocstrings reads the package's source; the API pages import it to list every public name.
+export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
+
+# Build output, not committed: the API pages (one per public module, every name of __all__)
+# and the Performance charts (from the benches' --json output in docs/data/).
+"$PY" scripts/api_pages.py docs/api
+"$PY" scripts/charts.py docs/data/*.json --out docs/charts
+"$PY" -m mkdocs build --strict --site-dir site
