@@ -83,6 +83,9 @@ def page(title: str, modules: list, about: str, seen: dict, page_name: str) -> s
         names = list(importlib.import_module(module).__all__)
         if len(modules) > 1:
             lines += [f"## `{module}`", ""]
+        # the module's own docstring (its overview and examples), without its members
+        lines += [f"::: {module}", "    options:", "      members: false",
+                  "      show_root_heading: false", "      show_root_toc_entry: false", ""]
         elsewhere = []
         for name in names:
             path = canonical(module, name)
