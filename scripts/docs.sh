@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the documentation site into site/, strictly: a warning, a broken link, a missing page
-# or an unresolved reference fails the build. Needs the `docs` extra (pip install -e ".[docs]").
+# or an unresolved reference fails the build. Needs the `docs` extra (pip install -e ".[torch,docs]").
 #   bash scripts/docs.sh            # then open site/index.html
 set -euo pipefail
 cd "$(dirname "$0")/.."
