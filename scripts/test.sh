@@ -15,6 +15,8 @@ cargo clippy --quiet --all-targets -- -D warnings
 step "Python lints (ruff) and the native module's stub (mypy.stubtest: _core.pyi matches _core)"
 "$PY" -m ruff check python tests benches
 "$PY" -m mypy.stubtest oxignite._core
+step "Documentation site, strict (scripts/docs.sh: a warning or broken link fails)"
+PYTHON="$PY" bash scripts/docs.sh
 step "Python tests (pytest tests, engine doctests)"
 "$PY" -m pytest -q tests --doctest-modules python/oxignite/engine
 # The benchmarks in quick mode, so they never rot (no timing assertions).

@@ -293,7 +293,8 @@ class Engine:
         Args:
             event_name: an event, an event with a filter, or an EventsList.
             handler: the callable.
-            args, kwargs: passed on to the handler.
+            *args: passed on to the handler.
+            **kwargs: passed on to the handler.
 
         Returns:
             A :class:`RemovableEventHandle`, also a context manager, that removes it again.
