@@ -58,6 +58,9 @@ PAGES = [
      "The core's timing of a run: spans, aggregates, a Chrome trace and a timeline picture."),
     ("accelerate.md", "oxignite.accelerate", ["oxignite.accelerate"],
      "Run an unchanged ignite project on oxignite's engine."),
+    ("natives.md", "oxignite.natives", ["oxignite.natives"],
+     "The switch that turns the core's native fast paths off (the Python paths are the "
+     "reference)."),
 ]
 
 
