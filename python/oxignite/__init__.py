@@ -24,6 +24,7 @@ _SUBMODULES = (
     "examples",
     "utils",
     "contrib",
+    "natives",
 )
 
 
