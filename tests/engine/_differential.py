@@ -31,7 +31,7 @@ except ImportError:  # before the natives switch: no "off" leg
 
 # CI runs the same examples every time (derandomized, no example database); set
 # HYPOTHESIS_PROFILE=explore to search more widely on a random seed.
-_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("differential-ci", derandomize=True, database=None, **_COMMON)
 settings.register_profile("explore", max_examples=400, **_COMMON)
 PROFILE = settings.get_profile(
@@ -46,13 +46,9 @@ LEGS = ("ignite", "on", "off") if HAS_SWITCH else ("ignite", "on")
 def lib(leg: str) -> types.SimpleNamespace:
     """The engine, handlers and metrics of one leg's package."""
     if leg == "ignite":
-        import ignite.engine as engine
-        import ignite.handlers as handlers
-        import ignite.metrics as metrics
+        from ignite import engine, handlers, metrics
     else:
-        import oxignite.engine as engine
-        import oxignite.handlers as handlers
-        import oxignite.metrics as metrics
+        from oxignite import engine, handlers, metrics
     return types.SimpleNamespace(
         name=leg,
         Engine=engine.Engine,
@@ -185,9 +181,12 @@ def values(n: int, non_finite: bool = True, pool: tuple = NASTY) -> st.SearchStr
     return st.tuples(*[one] * n)
 
 
+ANY_DTYPE = st.sampled_from(tuple(DTYPES))
+
+
 def steps(
     shape: tuple,
-    dtype: st.SearchStrategy[str] = st.sampled_from(tuple(DTYPES)),
+    dtype: st.SearchStrategy[str] = ANY_DTYPE,
     numbers: bool = True,
     non_finite: bool = True,
 ) -> st.SearchStrategy[Step]:
