@@ -129,8 +129,11 @@ def load_handlers_bench():
     return sys.modules[name]
 
 
-def handler_tables(repeat: int, clock_name: str) -> list:
-    """Print the real-loop tables of ``handlers.py``; return what the loops saw differently."""
+def handler_tables(repeat: int, clock_name: str, records: dict | None = None) -> list:
+    """Print the real-loop tables of ``handlers.py``; return what the loops saw differently.
+
+    ``records``, when given, receives their figures under "stacks" and "metrics" (``--json``).
+    """
     bench = load_handlers_bench()
     clock = bench.CLOCKS[clock_name]
     iters, epochs = (100, 1) if QUICK else (1000, 3)
@@ -138,9 +141,10 @@ def handler_tables(repeat: int, clock_name: str) -> list:
         f"\nReal training loops (benches/handlers.py): {iters} iterations x {epochs} epochs, "
         "median µs per iteration\n"
     )
-    _, problems = bench.handler_rows(iters, epochs, repeat, clock)  # prints its rows
+    stacks, metrics = ([], []) if records is None else (records["stacks"], records["metrics"])
+    _, problems = bench.handler_rows(iters, epochs, repeat, clock, records=stacks)  # prints rows
     print()
-    rows, more = bench.metric_rows(50 if QUICK else 400, repeat, clock)
+    rows, more = bench.metric_rows(50 if QUICK else 400, repeat, clock, metrics)
     print("\n".join(rows))
     return problems + more
 
@@ -157,6 +161,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--skip-handlers", action="store_true", help="leave out the real-loop rows (handlers.py)"
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the figures to PATH (read by scripts/charts.py)"
     )
     args = parser.parse_args()
 
@@ -184,7 +191,7 @@ def main() -> int:
         "| ignite/oxignite overhead | spread | calls match | target |"
     )
     print("|---|--:|--:|--:|--:|--:|--:|--:|---|---|")
-    mismatches = []
+    mismatches, scenario_records = [], []
     for scenario in SCENARIOS:
         t, c = results[scenario.key], counts[scenario.key]
         scale = 1000 if scenario.key == "construct" else 1  # ns -> us
@@ -199,8 +206,28 @@ def main() -> int:
             f"| {scenario.title} | {bare:,.1f} | {ig:,.1f} | {ox:,.1f} | {ig - bare:,.1f} "
             f"| {ox - bare:,.1f} | {ratio} | {spread} | {calls} | {target(scenario.key, results)} |"
         )
+        scenario_records.append({
+            "key": scenario.key,
+            "title": scenario.title,
+            "unit": "us" if scale == 1000 else "ns",
+            **dict(zip(ENGINES, (bare, ig, ox))),
+            "spread": t["spread"] if args.repeat > 1 else None,
+            "calls_match": match,
+        })
+    handlers = {"stacks": [], "metrics": []}
     if not args.skip_handlers:
-        mismatches += handler_tables(args.repeat, args.clock)
+        mismatches += handler_tables(args.repeat, args.clock, handlers)
+    if args.json:
+        bench = load_handlers_bench()
+        bench.write_json(args.json, {
+            "bench": "compare",
+            "machine": bench.machine_info(),
+            "args": {**vars(args), "quick": QUICK},
+            "unit": "per iteration, median: scenarios in their unit, handlers in us",
+            "scenarios": scenario_records,
+            **handlers,
+            "mismatches": mismatches,
+        })
     for line in mismatches:
         print(f"\nhandler calls / iterations / values differ: {line}", file=sys.stderr)
     return 1 if mismatches else 0

@@ -28,10 +28,13 @@ ConfusionMatrix) against the same torch operations written by hand.
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import io
+import json
 import math
 import os
+import platform
 import shutil
 import statistics
 import sys
@@ -523,9 +526,17 @@ def target(stack: Stack, t: dict) -> str:
 
 
 def handler_rows(
-    n: int, epochs: int, repeat: int, clock: Callable, stacks: str = "abcdefg"
+    n: int,
+    epochs: int,
+    repeat: int,
+    clock: Callable,
+    stacks: str = "abcdefg",
+    records: list | None = None,
 ) -> tuple[list, list]:
-    """The markdown rows (printed as they are measured) and the mismatches seen."""
+    """The markdown rows (printed as they are measured) and the mismatches seen.
+
+    ``records``, when given, receives one dict per row (the figures of ``--json``).
+    """
     rows, problems = [], []
     header = (
         "| stack | output | hand-written | ignite | oxignite | oxignite / hand | "
@@ -549,6 +560,8 @@ def handler_rows(
                 f"| {ig_over:,.2f} | {ox_over:,.2f} | {ratio} | {target(stack, t)} |"
             )
             print(rows[-1], flush=True)
+            if records is not None:
+                records.append(_record(t, key=stack.key, title=stack.title, output=kind))
     return rows, problems
 
 
@@ -607,7 +620,9 @@ def metric_updates(name: str, lib_name: str) -> Callable[[list], Any]:
     return run
 
 
-def metric_rows(n: int, repeat: int, clock: Callable) -> tuple[list, list]:
+def metric_rows(
+    n: int, repeat: int, clock: Callable, records: list | None = None
+) -> tuple[list, list]:
     rows = [
         "| metric update per batch (32x10) | hand-written torch | ignite | oxignite | oxignite / hand | target |",
         "|---|--:|--:|--:|--:|---|",
@@ -639,7 +654,41 @@ def metric_rows(n: int, repeat: int, clock: Callable) -> tuple[list, list]:
         rows.append(
             f"| {name} | {t['hand']:.2f} | {t['ignite']:.2f} | {t['oxignite']:.2f} | {ratio:.2f} | {verdict} |"
         )
+        if records is not None:
+            records.append(_record({**t, "ox/hand": ratio}, name=name))
     return rows, problems
+
+
+def _record(t: dict, **labels: str) -> dict:
+    """One measured row for ``--json``: median µs per iteration (or batch) of each lib."""
+    return {**labels, **{lib: t[lib] for lib in LIBS}, "ox_over_hand": t["ox/hand"]}
+
+
+def machine_info() -> dict:
+    """Where and when the figures were taken (the header of ``--json`` files)."""
+    import ignite
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "pytorch_ignite": ignite.__version__,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+
+
+def write_json(path: str, doc: dict) -> None:
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
 
 
 def _plain(x: Any) -> Any:
@@ -655,16 +704,33 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1 if QUICK else 5)
     parser.add_argument("--clock", choices=CLOCKS, default="wall")
     parser.add_argument("--stacks", default="abcdefg", help="which stacks, e.g. 'ace'")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the figures to PATH (read by scripts/charts.py)"
+    )
     args = parser.parse_args()
     clock = CLOCKS[args.clock]
+    stack_records: list = []
+    metric_records: list = []
     print(
         f"--iters {args.iters} --epochs {args.epochs} --repeat {args.repeat} --clock {args.clock}"
         f"{' (quick)' if QUICK else ''}; median µs per iteration\n"
     )
-    rows, problems = handler_rows(args.iters, args.epochs, args.repeat, clock, args.stacks)
+    rows, problems = handler_rows(
+        args.iters, args.epochs, args.repeat, clock, args.stacks, stack_records
+    )
     print()
-    rows, more = metric_rows(50 if QUICK else 400, args.repeat, clock)
+    rows, more = metric_rows(50 if QUICK else 400, args.repeat, clock, metric_records)
     print("\n".join(rows))
+    if args.json:
+        write_json(args.json, {
+            "bench": "handlers",
+            "machine": machine_info(),
+            "args": {**vars(args), "quick": QUICK},
+            "unit": "us per iteration (metrics: per batch), median",
+            "stacks": stack_records,
+            "metrics": metric_records,
+            "mismatches": problems + more,
+        })
     for p in problems + more:
         print(f"\nMISMATCH {p}", file=sys.stderr)
     return 1 if problems or more else 0

@@ -12,8 +12,11 @@ step "Rust unit tests (cargo test)"
 cargo test --quiet
 step "Rust lints (cargo clippy -D warnings)"
 cargo clippy --quiet --all-targets -- -D warnings
-step "Python lints (ruff)"
+step "Python lints (ruff) and the native module's stub (mypy.stubtest: _core.pyi matches _core)"
 "$PY" -m ruff check python tests benches
+"$PY" -m mypy.stubtest oxignite._core
+step "Documentation site, strict (scripts/docs.sh: a warning or broken link fails)"
+PYTHON="$PY" bash scripts/docs.sh
 step "Python tests (pytest tests, engine doctests)"
 "$PY" -m pytest -q tests --doctest-modules python/oxignite/engine
 # The benchmarks in quick mode, so they never rot (no timing assertions).

@@ -76,6 +76,8 @@ pub struct EngineCore {
     /// The last host read of a 0-d tensor by a native (`natives::read_item`), shared so
     /// that TerminateOnNan and RunningAverage read a loss once per iteration.
     pub(crate) host_read: Mutex<Option<crate::natives::HostRead>>,
+    /// Counts firings, so that a host read serves only the firing it was made in.
+    pub(crate) firing: AtomicU64,
     /// Handlers appended to an event's list (ignite's inner API) while that event was being
     /// dispatched: `(event, handler id)`, called at the end of that dispatch, as ignite's
     /// loop over the live list calls them (`run_late`).
@@ -90,6 +92,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl EngineCore {
+    /// Starts a new firing (see `firing`). A plain load and store: the GIL serializes them.
+    #[inline]
+    pub(crate) fn next_firing(&self) {
+        let n = self.firing.load(Ordering::Relaxed);
+        self.firing.store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self, event: usize) -> PyResult<(Snapshot<Handler>, bool)> {
         let tables = lock(&self.tables);
         if !tables.handlers.contains_event(event) {
@@ -109,6 +118,7 @@ impl EngineCore {
     ) -> PyResult<()> {
         let handlers = self.snapshot(event)?.0;
         self.last_event.store(event as u32, Ordering::Relaxed);
+        self.next_firing();
         let timing = self.profiling.load(Ordering::Relaxed).then(|| {
             let (epoch, iteration) = crate::state::counters(state);
             Timing {
@@ -287,6 +297,7 @@ impl EngineCore {
             profiling: AtomicBool::new(false),
             profile: Mutex::new(Profile::default()),
             host_read: Mutex::new(None),
+            firing: AtomicU64::new(0),
             late: Mutex::new(Vec::new()),
             has_late: AtomicBool::new(false),
         }
@@ -495,20 +506,18 @@ impl EngineCore {
     }
 
     /// Gives the last handler of `event` registered as `func` (by equality, as
-    /// `has_handler`) a native stand-in (`natives.rs`) built from `(kind, args)`. Returns
-    /// False when there is no such handler or it already has one.
+    /// `has_handler`) the native stand-in `spec` describes (`natives.rs`). Returns False
+    /// when there is no such handler or it already has one.
     fn set_native(
         &self,
         event: usize,
         func: &Bound<'_, PyAny>,
-        kind: &str,
-        args: &Bound<'_, PyTuple>,
+        spec: &Bound<'_, crate::natives::NativeSpec>,
     ) -> PyResult<bool> {
-        let native = crate::natives::Native::from_spec(kind, args)?;
         let (snapshot, _) = self.snapshot(event)?;
         for h in snapshot.iter().rev() {
             if h.func.bind(func.py()).eq(func)? {
-                return Ok(h.native.set(native).is_ok());
+                return Ok(h.native.set(spec.get().build(func.py())).is_ok());
             }
         }
         Ok(false)

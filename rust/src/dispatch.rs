@@ -298,8 +298,8 @@ pub fn dispatch(
     Ok(calls)
 }
 
-/// A handler's native stand-in. It may call Python (a transform), so the cached count is
-/// dropped unless it only read the count (a gate).
+/// A handler's native stand-in (the Python call when natives are switched off). It may call
+/// Python (a transform), so the cached count is dropped unless it only read the count (a gate).
 fn run_native(
     native: &Native,
     core: &EngineCore,
@@ -307,6 +307,9 @@ fn run_native(
     counter: &Counter,
     count: &mut Option<i128>,
 ) -> PyResult<Outcome> {
+    if !crate::natives::enabled() {
+        return Ok(Outcome::Call);
+    }
     let cached = *count;
     let read = || match cached {
         Some(n) => Ok(n),

@@ -29,6 +29,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<filters::EventFilter>()?;
     m.add_class::<natives::Gate>()?;
     m.add_class::<natives::NativeTimer>()?;
+    m.add_class::<natives::NativeSpec>()?;
+    natives::init_from_env();
+    m.add_function(wrap_pyfunction!(natives::natives_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(natives::set_natives_enabled, m)?)?;
     m.add("BUILTIN_EVENTS", events::BUILTIN_EVENTS.to_vec())?;
     m.add("SPAN_KINDS", ("event", "handler", "process", "fetch"))?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;

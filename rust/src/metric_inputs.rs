@@ -5,16 +5,23 @@
 //! graph, compare the shapes, is the result on the metric's device) added a fifth to that.
 //! These read the same attributes through torch's getters (tensor_attrs.rs) and return what
 //! the Python would: a subclass of `torch.Tensor` is read the plain way, so its overrides run.
+//! With the natives switched off each runs its Python reference (`oxignite/_reference.py`).
 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use crate::natives::{enabled, reference};
 use crate::tensor_attrs::TensorAttrs;
 
 /// Whether `output` is the common `(y_pred, y)`: a tuple (exactly) of two tensors.
 #[pyfunction]
 pub fn is_tensor_pair(output: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if !enabled() {
+        return reference(output.py(), "is_tensor_pair")?
+            .call1((output,))?
+            .extract();
+    }
     let Ok(pair) = output.cast_exact::<PyTuple>() else {
         return Ok(false);
     };
@@ -29,6 +36,11 @@ pub fn is_tensor_pair(output: &Bound<'_, PyAny>) -> PyResult<bool> {
 /// when it requires grad (`detach()` builds a new tensor: skipped when it is not needed).
 #[pyfunction]
 pub fn detached_pair<'py>(output: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    if !enabled() {
+        return Ok(reference(output.py(), "detached_pair")?
+            .call1((output,))?
+            .cast_into::<PyTuple>()?);
+    }
     let (y_pred, y) = match output.cast_exact::<PyTuple>() {
         Ok(pair) if pair.len() >= 2 => (pair.get_item(0)?, pair.get_item(1)?),
         _ => (output.get_item(0)?, output.get_item(1)?),
@@ -66,6 +78,9 @@ pub fn on_device<'py>(
     device: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = t.py();
+    if !enabled() {
+        return reference(py, "on_device")?.call1((t, device));
+    }
     // The common case, a CPU tensor for a CPU metric, without building `t.device`.
     let attrs = TensorAttrs::get(py)?;
     if let Some(exact) = attrs.exact(&t) {

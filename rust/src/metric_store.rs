@@ -5,32 +5,25 @@
 //! Python. `store_pair` does the common case's checks through the C API and falls back to the
 //! Python `update`, which makes every check and raises ignite's errors, in every other case.
 
-use std::sync::Mutex;
-
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::tensor_attrs::TensorAttrs;
 
-/// The copy `store_pair` appended last to each list (predictions, targets) and its dtype.
-/// While that copy is still a list's last item, the next batch's dtype is compared with the
-/// one recorded instead of read again: torch's getters (~60 ns each) are most of the checks'
-/// cost. (The copy is held, so its address cannot be reused by another object.)
-static LAST_COPIES: Mutex<[Option<CopyDtype>; 2]> = Mutex::new([None, None]);
-
-/// A stored copy and its dtype.
-type CopyDtype = (Py<PyAny>, Py<PyAny>);
-
 /// EpochMetric's common batch: `output` is a tuple `(y_pred, y)` of CPU tensors (exactly of
 /// type `torch.Tensor`, as the stored ones) that need no grad, of shape `(N,)` or `(N, k)`,
 /// with the dtypes of the batches already stored. Appends a copy of each (squeezed to `(N,)` when `k == 1`, as ignite does) to `metric._predictions` /
 /// `metric._targets`, drops `metric._result` and returns True. In every other case (the first
 /// batch, which also checks `compute_fn`; a dtype to report; a device move; a tensor in a
-/// graph) it changes nothing and returns False, and the caller takes the Python path.
+/// graph; the natives switched off) it changes nothing and returns False, and the caller
+/// takes the Python path.
 #[pyfunction]
 pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyResult<bool> {
     let py = metric.py();
+    if !crate::natives::enabled() {
+        return Ok(false);
+    }
     let Ok(pair) = output.cast_exact::<PyTuple>() else {
         return Ok(false);
     };
@@ -53,27 +46,14 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     let y_pred = pair.get_item(0)?;
     let y = pair.get_item(1)?;
     // All checks before any change: a False return must leave the metric as it was.
-    let Some((squeeze_pred, pred_dtype)) =
-        storable(&y_pred, &predictions.get_item(stored - 1)?, 0, attrs)?
-    else {
+    let Some(squeeze_pred) = storable(&y_pred, &predictions.get_item(stored - 1)?, attrs)? else {
         return Ok(false);
     };
-    let Some((squeeze_y, y_dtype)) = storable(&y, &targets.get_item(stored - 1)?, 1, attrs)? else {
+    let Some(squeeze_y) = storable(&y, &targets.get_item(stored - 1)?, attrs)? else {
         return Ok(false);
     };
-    let pred_copy = stored_copy(y_pred, squeeze_pred)?;
-    let y_copy = stored_copy(y, squeeze_y)?;
-    predictions.append(&pred_copy)?;
-    targets.append(&y_copy)?;
-    let replaced = {
-        let mut last = LAST_COPIES.lock().unwrap_or_else(|e| e.into_inner());
-        [
-            last[0].replace((pred_copy.unbind(), pred_dtype.unbind())),
-            last[1].replace((y_copy.unbind(), y_dtype.unbind())),
-        ]
-    };
-    // Released after the lock: a release may run Python code (a finalizer), which may call in.
-    drop(replaced);
+    predictions.append(stored_copy(y_pred, squeeze_pred)?)?;
+    targets.append(stored_copy(y, squeeze_y)?)?;
     let result = intern!(py, "_result");
     if !metric.getattr(result)?.is_none() {
         metric.setattr(result, py.None())?;
@@ -81,33 +61,23 @@ pub fn store_pair(metric: &Bound<'_, PyAny>, output: &Bound<'_, PyAny>) -> PyRes
     Ok(true)
 }
 
-/// How `x` can be stored beside `last` (the last stored copy in list `slot` of
-/// [`LAST_COPIES`]), if it can: both exactly of type `torch.Tensor`, `x` on the CPU, out of
-/// any graph, with `last`'s dtype, of shape `(N,)` (`false`: as it is) or `(N, k)`
-/// (`k == 1`: whether its trailing dimension is squeezed); with `x`'s dtype.
+/// How `x` can be stored beside `last` (the last stored copy of its list), if it can: both
+/// exactly of type `torch.Tensor`, `x` on the CPU, out of any graph, with `last`'s dtype, of
+/// shape `(N,)` (`false`: as it is) or `(N, k)` (`k == 1`: whether its trailing dimension is
+/// squeezed).
 fn storable<'py>(
     x: &Bound<'py, PyAny>,
     last: &Bound<'py, PyAny>,
-    slot: usize,
     attrs: &'static TensorAttrs,
-) -> PyResult<Option<(bool, Bound<'py, PyAny>)>> {
+) -> PyResult<Option<bool>> {
     let (Some(x), Some(last_exact)) = (attrs.exact(x), attrs.exact(last)) else {
         return Ok(None);
     };
     if x.requires_grad()? || !x.is_cpu()? {
         return Ok(None);
     }
-    let dtype = x.dtype()?;
-    let recorded = LAST_COPIES.lock().unwrap_or_else(|e| e.into_inner())[slot]
-        .as_ref()
-        .filter(|(copy, _)| copy.is(last))
-        .map(|(_, dtype)| dtype.clone_ref(last.py()));
-    let last_dtype = match recorded {
-        Some(d) => d.into_bound(last.py()),
-        None => last_exact.dtype()?,
-    };
     // torch's dtypes are singletons: the same dtype is the same object.
-    if !dtype.is(&last_dtype) {
+    if !x.dtype()?.is(&last_exact.dtype()?) {
         return Ok(None);
     }
     let squeeze = match x.ndim()? {
@@ -115,7 +85,7 @@ fn storable<'py>(
         2 => x.shape()?.get_item(1)?.extract::<i64>()? == 1,
         _ => return Ok(None),
     };
-    Ok(Some((squeeze, dtype)))
+    Ok(Some(squeeze))
 }
 
 /// The copy EpochMetric keeps of `x`: ignite's `x.squeeze(dim=-1)` first when `squeeze`.

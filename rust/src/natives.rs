@@ -13,9 +13,67 @@
 //! - `Finite`: TerminateOnNan on a finite number or 0-d tensor; anything else calls it.
 //! - `StorePair`: EpochMetric's `iteration_completed` on its common batch
 //!   (`metric_store::store_pair`); any other batch calls it.
+//!
+//! # The contract
+//! A native is a copy of a Python path and must give the same result for every input that
+//! path accepts (tests/engine/test_natives_differential.py runs both, and pytorch-ignite).
+//! - **One registration.** The facade builds a typed [`NativeSpec`] (one constructor per kind,
+//!   arguments checked there) and hands it to `EngineCore.set_native(event, handler, spec)`
+//!   through `oxignite.engine.natives.set_native`; whether a subclass overrides the Python
+//!   path is decided by `oxignite.engine.natives.overrides`, nowhere else.
+//! - **One switch.** [`enabled`] is read before every native: off (`OXIGNITE_NATIVES=0`, or
+//!   `oxignite.natives.set_enabled(False)`), every handler is called and every metric helper
+//!   runs its Python reference (`oxignite/_reference.py`), so the Python path is always there.
+//! - **Caches serve one firing.** A host read ([`read_item`]) is reused only within the
+//!   firing it was made in, never across iterations.
+//!
+//! Adding a native: a variant of [`Native`] with its `run` arm, a `NativeSpec` constructor
+//! (plus `traverse` / `clone_ref` arms), the Python path it copies left callable (an
+//! `Outcome::Call` for every input it does not handle), a `set_native` call in the handler's
+//! `attach`, and a case in the differential tests.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// Whether natives run (see the module docs). Process-wide by design: it selects the
+/// reference implementation, it caches nothing.
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Whether the natives are on.
+#[inline]
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Whether the natives are on (`oxignite.natives.enabled`).
+#[pyfunction]
+pub fn natives_enabled() -> bool {
+    enabled()
+}
+
+/// Turns every native on or off from the next firing or call (`oxignite.natives`).
+#[pyfunction]
+pub fn set_natives_enabled(flag: bool) {
+    ENABLED.store(flag, Ordering::Relaxed);
+}
+
+/// The switch's initial position: `OXIGNITE_NATIVES` set to `0`, `false`, `off` or `no`
+/// turns the natives off from import.
+pub fn init_from_env() {
+    if let Ok(value) = std::env::var("OXIGNITE_NATIVES") {
+        let off = matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "off" | "no"
+        );
+        ENABLED.store(!off, Ordering::Relaxed);
+    }
+}
+
+/// The Python reference of a native helper (`oxignite._reference.<name>`), for the switch's
+/// off position.
+pub fn reference<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import(intern!(py, "oxignite._reference"))?.getattr(name)
+}
 
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -83,46 +141,39 @@ pub enum TimerOp {
 }
 
 impl Native {
-    /// Builds a native from the facade's `(kind, args)`; see `EngineCore.set_native`.
-    pub fn from_spec(kind: &str, args: &Bound<'_, PyTuple>) -> PyResult<Native> {
-        let arg = |i: usize| args.get_item(i);
-        Ok(match kind {
-            "gate" => Native::Gate(arg(0)?.cast_into::<Gate>()?.unbind()),
-            "timer" => {
-                let op = match arg(1)?.extract::<String>()?.as_str() {
-                    "reset" => TimerOp::Reset,
-                    "pause" => TimerOp::Pause,
-                    "resume" => TimerOp::Resume,
-                    "step" => TimerOp::Step,
-                    other => {
-                        return Err(PyValueError::new_err(format!("unknown timer op {other}")))
-                    }
-                };
-                Native::Timer(arg(0)?.cast_into::<NativeTimer>()?.unbind(), op)
-            }
-            "ema" => Native::EmaUpdate(Box::new(EmaUpdate {
-                owner: arg(0)?.cast_into::<PyDict>()?.unbind(),
-                fallback: arg(1)?.unbind(),
-                tensor_type: arg(2)?.unbind(),
-                float32: arg(3)?.unbind(),
-                float64: arg(4)?.unbind(),
+    fn clone_ref(&self, py: Python<'_>) -> Native {
+        match self {
+            Native::Gate(g) => Native::Gate(g.clone_ref(py)),
+            Native::Timer(t, op) => Native::Timer(t.clone_ref(py), *op),
+            Native::EmaUpdate(e) => Native::EmaUpdate(Box::new(EmaUpdate {
+                owner: e.owner.clone_ref(py),
+                fallback: e.fallback.clone_ref(py),
+                tensor_type: e.tensor_type.clone_ref(py),
+                float32: e.float32.clone_ref(py),
+                float64: e.float64.clone_ref(py),
             })),
-            "publish" => Native::Publish {
-                owner: arg(0)?.cast_into::<PyDict>()?.unbind(),
-                name: arg(1)?.cast_into::<PyString>()?.unbind(),
+            Native::Publish { owner, name } => Native::Publish {
+                owner: owner.clone_ref(py),
+                name: name.clone_ref(py),
             },
-            "finite" => Native::Finite {
-                tensor_type: arg(0)?.unbind(),
+            Native::Finite { tensor_type } => Native::Finite {
+                tensor_type: tensor_type.clone_ref(py),
             },
-            "store_pair" => Native::StorePair {
-                metric: arg(0)?.unbind(),
+            Native::StorePair { metric } => Native::StorePair {
+                metric: metric.clone_ref(py),
             },
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown native kind {other}"
-                )))
-            }
-        })
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Native::Gate(_) => "gate",
+            Native::Timer(..) => "timer",
+            Native::EmaUpdate(_) => "ema",
+            Native::Publish { .. } => "publish",
+            Native::Finite { .. } => "finite",
+            Native::StorePair { .. } => "store_pair",
+        }
     }
 
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -550,10 +601,117 @@ impl EmaUpdate {
     }
 }
 
+/// A typed description of a native, built by one constructor per kind (which checks its
+/// arguments) and given to `EngineCore.set_native`. See the module docs for the contract.
+#[pyclass(module = "oxignite._core", frozen)]
+pub struct NativeSpec {
+    native: Native,
+}
+
+impl NativeSpec {
+    /// The native this spec describes, for one handler.
+    pub fn build(&self, py: Python<'_>) -> Native {
+        self.native.clone_ref(py)
+    }
+}
+
+#[pymethods]
+impl NativeSpec {
+    /// ProgressBar: call the handler only when `gate` is open.
+    #[staticmethod]
+    fn gate(gate: Py<Gate>) -> Self {
+        NativeSpec {
+            native: Native::Gate(gate),
+        }
+    }
+
+    /// Timer: `op` (`"reset"`, `"pause"`, `"resume"` or `"step"`) on `timer`.
+    #[staticmethod]
+    fn timer(timer: Py<NativeTimer>, op: &str) -> PyResult<Self> {
+        let op = match op {
+            "reset" => TimerOp::Reset,
+            "pause" => TimerOp::Pause,
+            "resume" => TimerOp::Resume,
+            "step" => TimerOp::Step,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "op should be 'reset', 'pause', 'resume' or 'step', got {other:?}"
+                )))
+            }
+        };
+        Ok(NativeSpec {
+            native: Native::Timer(timer, op),
+        })
+    }
+
+    /// RunningAverage's `iteration_completed` on its instance dict `owner`; `fallback` is
+    /// its `_update_transformed`.
+    #[staticmethod]
+    fn ema(
+        owner: Py<PyDict>,
+        fallback: Py<PyAny>,
+        tensor_type: Py<PyAny>,
+        float32: Py<PyAny>,
+        float64: Py<PyAny>,
+    ) -> Self {
+        NativeSpec {
+            native: Native::EmaUpdate(Box::new(EmaUpdate {
+                owner,
+                fallback,
+                tensor_type,
+                float32,
+                float64,
+            })),
+        }
+    }
+
+    /// RunningAverage's `completed`: `state.metrics[name] = owner["_value"]` for a float.
+    #[staticmethod]
+    fn publish(owner: Py<PyDict>, name: Py<PyString>) -> Self {
+        NativeSpec {
+            native: Native::Publish { owner, name },
+        }
+    }
+
+    /// TerminateOnNan: a finite number or 0-d tensor output passes without a call.
+    #[staticmethod]
+    fn finite(tensor_type: Py<PyAny>) -> Self {
+        NativeSpec {
+            native: Native::Finite { tensor_type },
+        }
+    }
+
+    /// EpochMetric's `iteration_completed` on its common batch.
+    #[staticmethod]
+    fn store_pair(metric: Py<PyAny>) -> Self {
+        NativeSpec {
+            native: Native::StorePair { metric },
+        }
+    }
+
+    /// The kind's name (`"gate"`, `"timer"`, ...).
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.native.kind()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("NativeSpec.{}(...)", self.native.kind())
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.native.traverse(&visit)
+    }
+}
+
 /// A 0-d tensor's value as read on the host, with the tensor's version counter then.
 pub struct HostRead {
     tensor: Py<PyAny>,
     version: i64,
+    /// The firing it was made in (`EngineCore::firing`): it serves that firing only. Across
+    /// iterations a tensor can change without a version bump (`.data`, NumPy views,
+    /// extension kernels), so an older read may be stale.
+    firing: u64,
     item: Py<PyAny>,
 }
 
@@ -565,14 +723,15 @@ impl HostRead {
 }
 
 /// `tensor.item()`, or the value a native read from the same tensor at the same version
-/// (not changed in place since) during this firing or an earlier one: one host read (one
-/// device sync) per loss, however many natives need it.
+/// during this same firing: one host read (one device sync) per loss and iteration, however
+/// many natives need it.
 fn read_item<'py>(core: &EngineCore, tensor: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = tensor.py();
     let version: i64 = tensor.getattr(intern!(py, "_version"))?.extract()?;
+    let firing = core.firing.load(Ordering::Relaxed);
     let cached = lock(&core.host_read)
         .as_ref()
-        .filter(|read| read.tensor.is(tensor) && read.version == version)
+        .filter(|read| read.firing == firing && read.tensor.is(tensor) && read.version == version)
         .map(|read| read.item.clone_ref(py));
     if let Some(item) = cached {
         return Ok(item.into_bound(py));
@@ -581,6 +740,7 @@ fn read_item<'py>(core: &EngineCore, tensor: &Bound<'py, PyAny>) -> PyResult<Bou
     let read = HostRead {
         tensor: tensor.clone().unbind(),
         version,
+        firing,
         item: item.clone().unbind(),
     };
     let old = lock(&core.host_read).replace(read);

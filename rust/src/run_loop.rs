@@ -820,6 +820,7 @@ impl<'py> RunLoop<'_, 'py> {
     #[inline]
     fn fire_with(&mut self, event: usize, args: EventArgs<'_, 'py>) -> PyResult<()> {
         self.core.last_event.store(event as u32, Ordering::Relaxed);
+        self.core.next_firing();
         if self.hooks.fire.is_some() {
             return self.fire_through_hook(event, args);
         }

@@ -15,11 +15,8 @@ pub struct NativeState {
     pub iteration: i64,
     #[pyo3(get)]
     pub epoch: i64,
-    #[pyo3(get)]
     pub epoch_length: Option<i64>,
-    #[pyo3(get)]
     pub max_epochs: Option<i64>,
-    #[pyo3(get)]
     pub max_iters: Option<i64>,
     #[pyo3(get, set)]
     pub output: Py<PyAny>,
@@ -33,27 +30,79 @@ pub struct NativeState {
     pub seed: Py<PyAny>,
     #[pyo3(get, set)]
     pub times: Py<PyAny>,
+    /// `epoch_length`, `max_epochs`, `max_iters` as assigned when not ints (ignite keeps
+    /// `2.0` or `np.float64(3.0)` as given), with the count derived from each: the getter
+    /// returns the value as given while the native field still holds that count.
+    given: [Option<Given>; 3],
 }
 
-/// A counter assigned from Python: an int in 64 bits. A bigger one is refused with a
-/// ValueError naming the attribute (not an OverflowError, and never wrapped).
-fn counter(name: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
-    value.extract::<i64>().map_err(|err| {
-        if err.is_instance_of::<PyOverflowError>(value.py()) {
-            PyValueError::new_err(format!(
-                "state.{name} should be an integer in [-2**63, 2**63), got {value}"
-            ))
-        } else {
-            err
-        }
-    })
-}
+/// A limit as assigned from Python and the count derived from it.
+type Given = (i64, Py<PyAny>);
 
-fn optional_counter(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
-    if value.is_none() {
-        return Ok(None);
+const EPOCH_LENGTH: usize = 0;
+const MAX_EPOCHS: usize = 1;
+const MAX_ITERS: usize = 2;
+
+/// A counter assigned from Python: an int in 64 bits, or a float (or NumPy float) holding a
+/// whole number, as ignite accepts them (MONAI's `State(max_epochs=np.ceil(...))`).
+/// A bigger one, NaN, an infinity or a fraction is refused with a ValueError naming the
+/// attribute (not an OverflowError, and never wrapped). With `round_up` (`max_epochs`: ignite
+/// runs while `epoch < max_epochs`) a fraction counts as the next whole number.
+fn counter(name: &str, value: &Bound<'_, PyAny>, round_up: bool) -> PyResult<i64> {
+    let err = match value.extract::<i64>() {
+        Ok(n) => return Ok(n),
+        Err(err) => err,
+    };
+    let out_of_range = || {
+        PyValueError::new_err(format!(
+            "state.{name} should be an integer in [-2**63, 2**63), got {value}"
+        ))
+    };
+    if err.is_instance_of::<PyOverflowError>(value.py()) {
+        return Err(out_of_range());
     }
-    counter(name, value).map(Some)
+    let Ok(real) = value.extract::<f64>() else {
+        return Err(err);
+    };
+    let whole = if round_up { real.ceil() } else { real };
+    if !whole.is_finite() || whole.fract() != 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "state.{name} should be a whole number, got {value}"
+        )));
+    }
+    // 2**63 is exactly representable; anything at or above it does not fit.
+    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&whole) {
+        return Err(out_of_range());
+    }
+    Ok(whole as i64)
+}
+
+/// `counter` for an optional limit: `(count, the value as given when it is not an int)`.
+fn optional_counter(
+    name: &str,
+    value: &Bound<'_, PyAny>,
+    round_up: bool,
+) -> PyResult<(Option<i64>, Option<Given>)> {
+    if value.is_none() {
+        return Ok((None, None));
+    }
+    let n = counter(name, value, round_up)?;
+    let given =
+        (!value.is_exact_instance_of::<pyo3::types::PyInt>()).then(|| (n, value.clone().unbind()));
+    Ok((Some(n), given))
+}
+
+impl NativeState {
+    /// A limit's value for Python: as assigned (see `given`) or the native count.
+    fn limit(&self, py: Python<'_>, field: Option<i64>, slot: usize) -> Py<PyAny> {
+        match (&self.given[slot], field) {
+            (Some((n, value)), Some(m)) if *n == m => value.clone_ref(py),
+            (_, Some(m)) => m
+                .into_pyobject(py)
+                .map_or_else(|_| py.None(), |v| v.into_any().unbind()),
+            (_, None) => py.None(),
+        }
+    }
 }
 
 /// `(epoch, iteration)`, for profiling spans. Out of line so the run loop's hot code keeps
@@ -93,36 +142,53 @@ impl NativeState {
             dataloader: py.None(),
             seed: py.None(),
             times: times.into_any().unbind(),
+            given: [None, None, None],
         })
     }
 
     #[setter]
     fn set_iteration(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.iteration = counter("iteration", value)?;
+        self.iteration = counter("iteration", value, false)?;
         Ok(())
     }
 
     #[setter]
     fn set_epoch(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.epoch = counter("epoch", value)?;
+        self.epoch = counter("epoch", value, false)?;
         Ok(())
+    }
+
+    #[getter]
+    fn get_epoch_length(&self, py: Python<'_>) -> Py<PyAny> {
+        self.limit(py, self.epoch_length, EPOCH_LENGTH)
     }
 
     #[setter]
     fn set_epoch_length(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.epoch_length = optional_counter("epoch_length", value)?;
+        (self.epoch_length, self.given[EPOCH_LENGTH]) =
+            optional_counter("epoch_length", value, false)?;
         Ok(())
+    }
+
+    #[getter]
+    fn get_max_epochs(&self, py: Python<'_>) -> Py<PyAny> {
+        self.limit(py, self.max_epochs, MAX_EPOCHS)
     }
 
     #[setter]
     fn set_max_epochs(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.max_epochs = optional_counter("max_epochs", value)?;
+        (self.max_epochs, self.given[MAX_EPOCHS]) = optional_counter("max_epochs", value, true)?;
         Ok(())
+    }
+
+    #[getter]
+    fn get_max_iters(&self, py: Python<'_>) -> Py<PyAny> {
+        self.limit(py, self.max_iters, MAX_ITERS)
     }
 
     #[setter]
     fn set_max_iters(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.max_iters = optional_counter("max_iters", value)?;
+        (self.max_iters, self.given[MAX_ITERS]) = optional_counter("max_iters", value, false)?;
         Ok(())
     }
 
@@ -149,6 +215,9 @@ impl NativeState {
         ] {
             visit.call(field)?;
         }
+        for (_, value) in self.given.iter().flatten() {
+            visit.call(value)?;
+        }
         Ok(())
     }
 
@@ -165,5 +234,6 @@ impl NativeState {
                 *field = py.None();
             }
         });
+        self.given = [None, None, None];
     }
 }

@@ -140,6 +140,7 @@ def _engine(out_dir: str) -> dict:
     seen_epochs = []
     first_batches = []
     trainer = Engine(lambda e, batch: None)
+    trainer.set_sampler_epoch = True  # opt-in: ignite's engine never calls set_epoch
 
     @trainer.on(Events.ITERATION_COMPLETED)
     def grab(e: Engine) -> None:

@@ -145,10 +145,12 @@ def trace(scenario: Callable[[Any, list], None], lib: Any) -> list:
 
 def assert_same_trace(scenario: Callable[[Any, list], None]) -> list:
     """Runs ``scenario`` on both libraries and asserts identical logs; returns ours."""
+    if IG is None:  # a side-by-side test without its other side proves nothing
+        import pytest
+
+        pytest.skip("pytorch-ignite is not installed: no side-by-side comparison")
     ours = trace(scenario, OX)
     assert ours, "the scenario logged nothing"
-    if IG is None:  # pragma: no cover
-        return ours
     theirs = trace(scenario, IG)
     for index, (a, b) in enumerate(zip(ours, theirs)):
         assert a == b, f"first difference at entry {index}: oxignite {a!r} vs ignite {b!r}\n" + (

@@ -17,7 +17,7 @@ import pytest
 import torch
 from oxignite._core import Gate
 from oxignite.engine import Engine, Events
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, set_native
 from oxignite.handlers import ProgressBar, Timer
 from oxignite.handlers.tqdm_logger import _OutputHandler
 from oxignite.metrics import RunningAverage
@@ -46,16 +46,23 @@ def test_set_native_finds_the_registered_handler_only():
     engine = Engine(lambda e, b: None)
     timer = Timer()
     engine.add_event_handler(Events.ITERATION_COMPLETED, timer.step)
-    assert not set_native(engine, Events.EPOCH_COMPLETED, timer.step, "timer", timer._clock, "step")
-    assert set_native(engine, Events.ITERATION_COMPLETED, timer.step, "timer", timer._clock, "step")
+    spec = NativeSpec.timer(timer._clock, "step")
+    assert spec.kind == "timer"
+    assert not set_native(engine, Events.EPOCH_COMPLETED, timer.step, spec)
+    assert set_native(engine, Events.ITERATION_COMPLETED, timer.step, spec)
     # one native per handler
-    assert not set_native(
-        engine, Events.ITERATION_COMPLETED, timer.step, "timer", timer._clock, "step"
-    )
-    with pytest.raises(ValueError, match="unknown native kind"):
-        set_native(engine, Events.ITERATION_COMPLETED, timer.step, "nope")
+    assert not set_native(engine, Events.ITERATION_COMPLETED, timer.step, spec)
+    # typed specs: the argument is checked where the spec is built, and named
+    with pytest.raises(ValueError, match="op should be 'reset', 'pause', 'resume' or 'step'"):
+        NativeSpec.timer(timer._clock, "nope")
+    with pytest.raises(TypeError, match="timer"):
+        NativeSpec.timer(object(), "step")
+    with pytest.raises(TypeError, match="spec should be a NativeSpec"):
+        set_native(engine, Events.ITERATION_COMPLETED, timer.step, "timer")
     # not an oxignite engine: nothing to do
-    assert not set_native(ig_engine.Engine(lambda e, b: None), "x", timer.step, "gate", Gate())
+    assert not set_native(
+        ig_engine.Engine(lambda e, b: None), "x", timer.step, NativeSpec.gate(Gate())
+    )
 
 
 # -- Timer ---------------------------------------------------------------------------------
@@ -311,7 +318,7 @@ def test_gate_arms_and_opens_as_documented():
         seen.append(engine.state.iteration)
 
     engine.add_event_handler(Events.ITERATION_COMPLETED, handler)
-    assert set_native(engine, Events.ITERATION_COMPLETED, handler, "gate", gate)
+    assert set_native(engine, Events.ITERATION_COMPLETED, handler, NativeSpec.gate(gate))
     gate.arm(3, 10, 6, -math.inf, math.inf)
     assert gate.armed
     engine.run(range(12))

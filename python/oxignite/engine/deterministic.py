@@ -277,7 +277,7 @@ class DeterministicEngine(Engine):
             )
         self._dataloader_len = self._get_data_length(state.dataloader)
         loader = state.dataloader
-        # A DistributedSampler's set_epoch, as the plain Engine calls it before a pass.
+        # A sampler's set_epoch, when opted in (Engine.set_sampler_epoch), as the plain Engine.
         hook = self._epoch_hook(loader)
         if isinstance(loader, DataLoader) and _is_map_style(loader):
             if (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import numbers
 import weakref
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from oxignite.engine.events import (
     RemovableEventHandle,
     State,
 )
+from oxignite.engine.natives import overrides
 from oxignite.engine.utils import _check_signature, _signature_binds, _to_hours_mins_secs
 
 __all__ = ["Engine"]
@@ -33,7 +35,7 @@ _TERMINATE_VALUES = {0: False, 1: True, 2: "skip_completed"}
 _TERMINATE_EPOCH_VALUES = {0: False, 1: True, 2: "skip_epoch_completed"}
 
 
-_LOGGERS: dict[type, logging.Logger] = {}
+_LOGGERS: weakref.WeakKeyDictionary[type, logging.Logger] = weakref.WeakKeyDictionary()
 _MAX_COUNTER = 2**63 - 1  # State's counters are 64-bit integers in the core
 
 
@@ -64,10 +66,14 @@ def _flag_code(value: Any, skip_value: str) -> int:
 
 
 def _check_positive_int(name: str, value: Any) -> None:
+    """A run limit as ignite takes it: an int, or a float (NumPy's too) such as ``2.0``; a
+    fraction only for ``max_epochs``, which ignite runs while ``epoch < max_epochs``."""
     if value is None:
         return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"Argument {name} should be a positive integer, got {value!r}")
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+        raise ValueError(f"Argument {name} should be a finite number, got {value!r}")
     if value < 1:
         raise ValueError(
             f"Argument {name} is invalid. Please, set a correct {name} positive value, "
@@ -76,6 +82,13 @@ def _check_positive_int(name: str, value: Any) -> None:
     if value > _MAX_COUNTER:
         # The core counts in 64 bits; refuse here rather than fail deep inside.
         raise ValueError(f"Argument {name} should be smaller than 2**63, got {value!r}")
+    if name != "max_epochs" and not _is_whole(value):
+        # ignite compares these with ==: a fraction would never be reached.
+        raise ValueError(f"Argument {name} should be a whole number, got {value!r}")
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) or float(value).is_integer()
 
 
 class Engine:
@@ -107,6 +120,13 @@ class Engine:
         >>> state.iteration
         6
     """
+
+    #: Opt-in, not in ignite: before each pass over the data, call
+    #: ``state.dataloader.sampler.set_epoch(epoch - 1)`` (0-based, as a ``DistributedSampler``
+    #: expects) when the sampler has one. ignite never does; with ignite you attach a handler
+    #: (``contrib.engines.common.setup_common_training_handlers(train_sampler=...)`` does).
+    #: Set it before ``run()``; leave it off when a handler already calls ``set_epoch``.
+    set_sampler_epoch: bool = False
 
     _state_dict_all_req_keys: tuple[str, ...] = ("epoch_length", "iteration")
     _state_dict_one_of_opt_keys: tuple[tuple[str, ...], ...] = (("max_epochs", "max_iters"),)
@@ -273,7 +293,8 @@ class Engine:
         Args:
             event_name: an event, an event with a filter, or an EventsList.
             handler: the callable.
-            args, kwargs: passed on to the handler.
+            *args: passed on to the handler.
+            **kwargs: passed on to the handler.
 
         Returns:
             A :class:`RemovableEventHandle`, also a context manager, that removes it again.
@@ -319,12 +340,12 @@ class Engine:
             kwargs or None,
             event_filter,
         )
-        native = getattr(type(handler), "_core_native", None)
-        if native is not None and not args and not kwargs:
+        native_spec = getattr(type(handler), "_native_spec", None)
+        if native_spec is not None and not args and not kwargs:
             # A built-in handler object that the core can stand in for (engine/natives.py).
-            spec = native(handler)
+            spec = native_spec(handler)
             if spec is not None:
-                self._core.set_native(event_id, handler, spec[0], tuple(spec[1:]))
+                self._core.set_native(event_id, handler, spec)
         self.logger.debug(f"Added handler for event {event_name}")
         if event_filter is not None:
             # As in ignite, the handle holds the filter wrapper (with ``_parent``).
@@ -447,7 +468,7 @@ class Engine:
             ValueError: if the event is not registered.
         """
         event_id = self._event_id(event_name)
-        if _overridden(self, "_fire_event"):
+        if overrides(self, Engine, "_fire_event"):
             self._fire_event(event_name)
         else:
             self._core.fire(self, self.state, event_id)
@@ -523,10 +544,10 @@ class Engine:
         self._core.epoch_hook = self._epoch_hook(data)
         self._core.set_data_iter(data)
 
-    @staticmethod
-    def _epoch_hook(data: Any) -> Callable[[int], None] | None:
-        """A distributed sampler's ``set_epoch``, so each epoch shuffles differently."""
-        if type(data) in (list, tuple, range):
+    def _epoch_hook(self, data: Any) -> Callable[[int], None] | None:
+        """The sampler's ``set_epoch`` the core calls before each pass, when opted in
+        (``set_sampler_epoch``)."""
+        if not self.set_sampler_epoch or type(data) in (list, tuple, range):
             return None
         sampler = getattr(data, "sampler", None)
         set_epoch = getattr(sampler, "set_epoch", None)
@@ -574,9 +595,11 @@ class Engine:
         for key in ("iteration", "epoch", "epoch_length", "max_epochs", "max_iters"):
             value = state_dict.get(key)
             if value is not None and (
-                not isinstance(value, numbers.Integral) or isinstance(value, bool)
+                not isinstance(value, numbers.Real) or isinstance(value, bool)
             ):
                 raise TypeError(f"state_dict['{key}'] should be an integer, got {value!r}")
+            if value is not None and key != "max_epochs" and not _is_whole(value):
+                raise ValueError(f"state_dict['{key}'] should be a whole number, got {value!r}")
             if value is not None and abs(value) > _MAX_COUNTER:
                 raise ValueError(f"state_dict['{key}'] should be smaller than 2**63, got {value!r}")
         state_dict = dict(state_dict)
@@ -934,11 +957,8 @@ _LOOP_METHODS = (
     "_internal_run_legacy",
     "_run_once_on_dataset_legacy",
 )
-_HOOKS: dict[type, tuple[bool, bool]] = {}
-
-
-def _overridden(engine: Engine, name: str) -> bool:
-    return name in engine.__dict__ or getattr(type(engine), name) is not getattr(Engine, name)
+# Per class, dropped with the class (classes made at run time, e.g. in tests, are freed).
+_HOOKS: weakref.WeakKeyDictionary[type, tuple[bool, bool]] = weakref.WeakKeyDictionary()
 
 
 def _class_hooks(cls: type) -> tuple[bool, bool]:
@@ -947,11 +967,11 @@ def _class_hooks(cls: type) -> tuple[bool, bool]:
     hooks = _HOOKS.get(cls)
     if hooks is None:
         for name in _LOOP_METHODS:
-            if getattr(cls, name) is not getattr(Engine, name):
+            if overrides(cls, Engine, name):
                 raise NotImplementedError(_NATIVE_LOOP.format(f"{cls.__name__}.{name}"))
         hooks = _HOOKS[cls] = (
-            cls._fire_event is not Engine._fire_event,
-            cls._setup_engine is not Engine._setup_engine,
+            overrides(cls, Engine, "_fire_event"),
+            overrides(cls, Engine, "_setup_engine"),
         )
     return hooks
 

@@ -546,8 +546,11 @@ def create_supervised_evaluator(
     Args:
         model: the model.
         metrics: ``{name: Metric}``; values land in ``evaluator.state.metrics[name]``.
-        device, non_blocking, prepare_batch, model_transform, model_fn: as in
-            :func:`create_supervised_trainer`.
+        device: as in :func:`create_supervised_trainer`.
+        non_blocking: as in :func:`create_supervised_trainer`.
+        prepare_batch: as in :func:`create_supervised_trainer`.
+        model_transform: as in :func:`create_supervised_trainer`.
+        model_fn: as in :func:`create_supervised_trainer`.
         output_transform: ``(x, y, y_pred) -> engine.state.output`` (default ``(y_pred, y)``).
         amp_mode: ``None`` or ``"amp"`` (forward under ``torch.autocast``).
 

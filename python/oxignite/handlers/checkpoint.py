@@ -627,9 +627,19 @@ class ModelCheckpoint(Checkpoint):
 
     Args:
         dirname: directory for the checkpoints.
-        filename_prefix, score_function, score_name, n_saved, global_step_transform,
-        filename_pattern, include_self, greater_or_equal, save_on_rank: as in :class:`Checkpoint`.
-        atomic, require_empty, create_dir, kwargs: as in :class:`DiskSaver`.
+        filename_prefix: as in :class:`Checkpoint`.
+        score_function: as in :class:`Checkpoint`.
+        score_name: as in :class:`Checkpoint`.
+        n_saved: as in :class:`Checkpoint`.
+        global_step_transform: as in :class:`Checkpoint`.
+        filename_pattern: as in :class:`Checkpoint`.
+        include_self: as in :class:`Checkpoint`.
+        greater_or_equal: as in :class:`Checkpoint`.
+        save_on_rank: as in :class:`Checkpoint`.
+        atomic: as in :class:`DiskSaver`.
+        require_empty: as in :class:`DiskSaver`.
+        create_dir: as in :class:`DiskSaver`.
+        **kwargs: as in :class:`DiskSaver`.
 
     Example::
 

@@ -238,7 +238,10 @@ class CyclicalScheduler(ParamScheduler):
     ``end_value`` (at mid-cycle or cycle end, depending on the subclass).
 
     Args:
-        optimizer, param_name, save_history, param_group_index: see :class:`ParamScheduler`.
+        optimizer: see :class:`ParamScheduler`.
+        param_name: see :class:`ParamScheduler`.
+        save_history: see :class:`ParamScheduler`.
+        param_group_index: see :class:`ParamScheduler`.
         start_value: value at the start of a cycle.
         end_value: value at the middle (or end, if monotonic) of the cycle.
         cycle_size: events per cycle (> 1).

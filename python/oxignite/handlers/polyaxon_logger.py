@@ -20,8 +20,9 @@ class PolyaxonLogger(BaseLogger):
     """Log parameters and metrics to a `Polyaxon <https://polyaxon.com/>`_ run.
 
     Args:
-        args, kwargs: passed to ``polyaxon.tracking.Run`` (or, with polyaxon-client v0.x,
-            ``polyaxon_client.tracking.Experiment``), e.g. ``is_offline=True``.
+        *args: passed to ``polyaxon.tracking.Run`` (or, with polyaxon-client v0.x,
+            ``polyaxon_client.tracking.Experiment``).
+        **kwargs: passed to it too, e.g. ``is_offline=True``.
 
     Unknown attributes are forwarded to the run (``plx_logger.log_inputs(seed=0)``).
 

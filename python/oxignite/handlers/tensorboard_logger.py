@@ -38,7 +38,8 @@ class TensorboardLogger(BaseLogger):
     ``torch.utils.tensorboard``). Unknown attributes are forwarded to the writer.
 
     Args:
-        args, kwargs: passed to ``SummaryWriter`` (e.g. ``log_dir``).
+        *args: passed to ``SummaryWriter`` (e.g. ``log_dir``).
+        **kwargs: passed to ``SummaryWriter``.
 
     Example::
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import torch
 
 from oxignite.engine import Engine
+from oxignite.engine.natives import NativeSpec, overrides
 from oxignite.handlers.utils import _check_callable
 from oxignite.utils import apply_to_type
 
@@ -73,12 +74,12 @@ class TerminateOnNan:
                 pass
         self._check(engine, output)
 
-    def _core_native(self) -> tuple | None:
+    def _native_spec(self) -> NativeSpec | None:
         """The core's stand-in for ``__call__`` on an oxignite Engine (``natives.rs``:
         ``Finite``): a finite number or 0-d tensor output is passed without a Python call;
         anything else calls ``__call__``. Not with an ``output_transform`` or an override."""
-        if type(self).__call__ is TerminateOnNan.__call__ and self._output_transform is _identity:
-            return ("finite", torch.Tensor)
+        if not overrides(self, TerminateOnNan, "__call__") and self._output_transform is _identity:
+            return NativeSpec.finite(torch.Tensor)
         return None
 
     def _check(self, engine: Engine, output: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from oxignite._core import NativeTimer
 from oxignite.engine import Engine, Events
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, overrides, set_native
 
 __all__ = ["Timer"]
 
@@ -74,8 +74,8 @@ class Timer:
                 continue
             method = getattr(self, name)
             engine.add_event_handler(event, method)
-            if getattr(method, "__func__", None) is getattr(Timer, name):  # not overridden
-                set_native(engine, event, method, "timer", self._clock, name)
+            if not overrides(self, Timer, name):
+                set_native(engine, event, method, NativeSpec.timer(self._clock, name))
         return self
 
     def reset(self, *args: Any) -> Timer:

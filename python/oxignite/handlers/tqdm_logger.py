@@ -10,7 +10,7 @@ from typing import Any, Callable
 import oxignite.distributed as idist
 from oxignite._core import Gate
 from oxignite.engine import Engine, Events
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, set_native
 from oxignite.handlers.base_logger import BaseLogger, BaseOutputHandler
 
 __all__ = ["ProgressBar"]
@@ -174,7 +174,7 @@ class ProgressBar(BaseLogger):
             # Between two redraws the core skips the handler itself (a gate armed after each
             # call), so most iterations cost no Python call.
             gate = Gate()
-            if set_native(engine, event_name, log_handler, "gate", gate):
+            if set_native(engine, event_name, log_handler, NativeSpec.gate(gate)):
                 log_handler._gate = gate
                 self._gated.append(log_handler)
 
@@ -337,13 +337,16 @@ class _OutputHandler(BaseOutputHandler):
 
 def _stops_here(engine: Engine) -> bool:
     """Whether the bar is drawn in full now, as ignite draws it: on the last iteration of the
-    epoch or of the run, and when the engine is terminating the run or the epoch."""
+    epoch or of the run (or past it: a limit lowered during the run), and when the engine is
+    terminating the run or the epoch. The core's gate makes the same test (``Gate::decide``
+    in natives.rs)."""
     state, core = engine.state, getattr(engine, "_core", None)
+    epoch_length, max_iters = state.epoch_length, state.max_iters
     return bool(
         engine.should_terminate
         or engine.should_terminate_single_epoch
-        or (core is not None and core.epoch_iter == state.epoch_length)
-        or state.iteration == state.max_iters
+        or (core is not None and epoch_length is not None and core.epoch_iter >= epoch_length)
+        or (max_iters is not None and state.iteration >= max_iters)
     )
 
 

@@ -26,8 +26,10 @@ class WandBLogger(BaseLogger):
     """Log metrics and optimizer parameters to `Weights & Biases <https://wandb.ai/site>`_.
 
     Args:
-        args, kwargs: passed to ``wandb.init`` (``project``, ``config``, ``mode="offline"``...),
-            unless ``init=False`` is given: then the run already started by the caller is used.
+        *args: passed to ``wandb.init``, unless ``init=False`` is given: then the run
+            already started by the caller is used.
+        **kwargs: passed to ``wandb.init`` (``project``, ``config``, ``mode="offline"``...),
+            as ``*args``.
 
     Unknown attributes are forwarded to the ``wandb`` module (``wandb_logger.watch(model)``).
 

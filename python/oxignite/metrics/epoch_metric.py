@@ -10,7 +10,7 @@ import torch
 
 import oxignite.distributed as idist
 from oxignite._core import store_pair as _store_pair
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, overrides, set_native
 from oxignite.exceptions import NotComputableError
 from oxignite.metrics.metric import _CPU, _EPOCH_WISE, Metric, _identity, reinit__is_reduced
 from oxignite.metrics.usage import MetricUsage
@@ -84,8 +84,7 @@ class EpochMetric(Metric):
         self._store_on_iteration = (
             self._store_natively
             and output_transform is _identity
-            and type(self).update is EpochMetric.update
-            and type(self).iteration_completed is EpochMetric.iteration_completed
+            and not overrides(self, EpochMetric, "update", "iteration_completed")
         )
 
     @reinit__is_reduced
@@ -125,7 +124,7 @@ class EpochMetric(Metric):
         super().attach(engine, name, usage)
         if self._store_on_iteration:
             event = self._check_usage(usage).ITERATION_COMPLETED
-            set_native(engine, event, self.iteration_completed, "store_pair", self)
+            set_native(engine, event, self.iteration_completed, NativeSpec.store_pair(self))
 
     def iteration_completed(self, engine: Any) -> None:
         if not (self._store_on_iteration and _store_pair(self, engine.state.output)):

@@ -24,7 +24,8 @@ class MetricsLambda(Metric):
 
     Args:
         f: function called with the materialized ``args`` and ``kwargs``.
-        args, kwargs: metrics or other values passed to ``f``.
+        *args: metrics or other values passed to ``f``.
+        **kwargs: metrics or other values passed to ``f``.
 
     Example::
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import torch
 
 import oxignite.distributed as idist
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, overrides, set_native
 from oxignite.metrics.metric import Metric, reinit__is_reduced
 from oxignite.metrics.usage import MetricUsage, RunningBatchWise, SingleEpochRunningBatchWise
 
@@ -287,22 +287,13 @@ class RunningAverage(Metric):
                 engine.add_event_handler(event, self.src.iteration_completed)
         super().attach(engine, name, usage)
         # The float path of the two per-iteration methods, run by the core (no Python call).
-        if type(self).iteration_completed is RunningAverage.iteration_completed and (
-            type(self)._update_transformed is RunningAverage._update_transformed
-        ):
-            set_native(
-                engine,
-                usage.ITERATION_COMPLETED,
-                self.iteration_completed,
-                "ema",
-                self.__dict__,
-                self._update_transformed,
-                torch.Tensor,
-                torch.float32,
-                torch.float64,
+        if not overrides(self, RunningAverage, "iteration_completed", "_update_transformed"):
+            spec = NativeSpec.ema(
+                self.__dict__, self._update_transformed, torch.Tensor, torch.float32, torch.float64
             )
-        if type(self).completed is RunningAverage.completed:
-            set_native(engine, usage.COMPLETED, self.completed, "publish", self.__dict__, name)
+            set_native(engine, usage.ITERATION_COMPLETED, self.iteration_completed, spec)
+        if not overrides(self, RunningAverage, "completed"):
+            set_native(engine, usage.COMPLETED, self.completed, NativeSpec.publish(self.__dict__, name))
 
     def detach(self, engine: Engine, usage: str | MetricUsage = _RUNNING_BATCH_WISE) -> None:
         usage = self._usage(usage)

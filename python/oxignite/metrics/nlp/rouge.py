@@ -223,7 +223,10 @@ class Rouge(Metric):
 
     Args:
         variants: integers (ROUGE-N orders) and/or ``"L"``; default ``[1, 2, 4, "L"]``.
-        multiref, alpha, output_transform, device: as for :class:`RougeN`.
+        multiref: as for :class:`RougeN`.
+        alpha: as for :class:`RougeN`.
+        output_transform: as for :class:`RougeN`.
+        device: as for :class:`RougeN`.
 
     Example::
 
