@@ -300,7 +300,7 @@ def check_evaluator(device: Any) -> str:
         lib.metrics.Loss(criterion, device=device).attach(evaluator, "loss")
         if name == "oxignite":
             errors_on_sync(lib, evaluator, device, steady_only=False)
-        values[name] = dict(evaluator.run(data(device, seed=1)).state.metrics)
+        values[name] = dict(evaluator.run(data(device, seed=1)).metrics)
     ours = values["oxignite"]
     if "ignite" in values:
         theirs = values["ignite"]

@@ -32,6 +32,7 @@ from _differential import (
     Outputs,
     Step,
     assert_legs_equal,
+    examples,
     lib,
     natives,
     plain,
@@ -180,7 +181,7 @@ def _stale_read_run(op: str) -> LossRun:
     return LossRun((), (first, *rest), 5, 0.5, True, False, ())
 
 
-@settings(PROFILE, max_examples=60)
+@settings(PROFILE, max_examples=examples(150))
 @given(loss_runs())
 @example(_stale_read_run("data_copy"))
 @example(_stale_read_run("numpy"))
@@ -344,13 +345,13 @@ def epoch_metrics(m: Any) -> dict:
     return {"epoch_metric": Both}
 
 
-@settings(PROFILE, max_examples=40)
+@settings(PROFILE, max_examples=examples(100))
 @given(pair_runs())
 def test_epoch_metric_store_matches_ignite(run: PairRun) -> None:
     assert_legs_equal({leg: run_pairs(leg, run, epoch_metrics(lib(leg).metrics)) for leg in LEGS})
 
 
-@settings(PROFILE, max_examples=40)
+@settings(PROFILE, max_examples=examples(100))
 @given(pair_runs())
 def test_metric_inputs_match_ignite(run: PairRun) -> None:
     def metrics(leg: str) -> dict:
