@@ -231,15 +231,23 @@ def errors_on_sync(lib: Any, engine: Any, device: Any, steady_only: bool = True)
 
 
 def _natives_modes() -> list:
-    """``[("on", context), ("off", context)]``: the "off" one where oxignite has the switch."""
-    modes = [("natives on", contextlib.nullcontext)]
+    """``[(name, context)]``: natives on (even under OXIGNITE_NATIVES=0) and off, where
+    oxignite has the switch; else the one mode there is."""
     try:
         from oxignite import natives
+    except ImportError:
+        return [("natives on", contextlib.nullcontext)]
 
-        modes.append(("natives off", natives.disabled))
-    except (ImportError, AttributeError):
-        pass
-    return modes
+    @contextlib.contextmanager
+    def switched(flag: bool) -> Iterator[None]:
+        before = natives.enabled()
+        natives.set_enabled(flag)
+        try:
+            yield
+        finally:
+            natives.set_enabled(before)
+
+    return [("natives on", lambda: switched(True)), ("natives off", lambda: switched(False))]
 
 
 # -- the checks ------------------------------------------------------------------------------

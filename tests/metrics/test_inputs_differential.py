@@ -12,6 +12,7 @@ tests/engine/test_natives_differential.py.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import oxignite._reference
@@ -96,12 +97,22 @@ def _describe(result: Any, inputs: tuple) -> Any:
     )
 
 
+@contextlib.contextmanager
+def _natives(flag: bool) -> Iterator[None]:
+    before = oxignite.natives.enabled()
+    oxignite.natives.set_enabled(flag)
+    try:
+        yield
+    finally:
+        oxignite.natives.set_enabled(before)
+
+
 def _both(call: Any, *args: Any) -> tuple:
     """``call(*args)`` with the natives on and off: each described, or its error type."""
     inputs = tuple(args[0]) if isinstance(args[0], (tuple, list)) else (args[0],)
     observed = []
-    for context in (contextlib.nullcontext, oxignite.natives.disabled):
-        with context():
+    for flag in (True, False):
+        with _natives(flag):
             try:
                 observed.append(_describe(call(*args), inputs))
             except Exception as e:  # noqa: BLE001 - the same error type is the property
@@ -143,8 +154,9 @@ def test_off_the_helpers_run_their_references(monkeypatch, name, call) -> None:
     calls = []
     original = getattr(oxignite._reference, name)
     monkeypatch.setattr(oxignite._reference, name, lambda *a: calls.append(name) or original(*a))
-    call()
+    with _natives(True):
+        call()
     assert calls == []
-    with oxignite.natives.disabled():
+    with _natives(False):
         call()
     assert calls == [name]
