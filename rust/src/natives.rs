@@ -248,8 +248,13 @@ impl Native {
     }
 }
 
-/// A Python float that is finite, an int, or a 0-d tensor whose value (`.item()`, the
-/// documented read) is one of those.
+/// Below this a finite Python float is finite in every float dtype torch may use as its
+/// default (float16's largest finite value); ignite checks a number as `torch.tensor(x)`, so a
+/// larger one (1e300 is infinite in float32) goes to the Python handler, which checks it so.
+const FINITE_IN_ANY_DTYPE: f64 = 65504.0;
+
+/// A Python float finite in any dtype (see [`FINITE_IN_ANY_DTYPE`]), an int, or a 0-d
+/// tensor whose value (`.item()`, the documented read) is finite.
 fn is_finite_scalar(
     core: &EngineCore,
     value: &Bound<'_, PyAny>,
@@ -260,8 +265,15 @@ fn is_finite_scalar(
         Ok(f) => f.value().is_finite(),
         Err(_) => v.is_exact_instance_of::<PyInt>(),
     };
-    if number(value) {
+    let small_number = match value.cast_exact::<PyFloat>() {
+        Ok(f) => f.value().abs() <= FINITE_IN_ANY_DTYPE, // false for NaN
+        Err(_) => value.is_exact_instance_of::<PyInt>(),
+    };
+    if small_number {
         return true;
+    }
+    if value.is_exact_instance_of::<PyFloat>() {
+        return false; // large or not finite: the Python handler decides as ignite does
     }
     if !value.is_instance(tensor_type).unwrap_or(false) {
         return false;

@@ -179,6 +179,51 @@ def test_text_when_terminated_mid_epoch_matches_ignite(mininterval):
     assert "[4/6]" in texts[0] and "loss=nan" in texts[0]
 
 
+@pytest.mark.parametrize("natives", ["on", "off"])
+@pytest.mark.parametrize("stop", ["terminate", "terminate_epoch"])
+@pytest.mark.parametrize("miniters", [1, 3])
+def test_bar_before_the_stopping_handler_draws_ignites_text(stop, natives, miniters):
+    """The bar's handler runs before the one that stops the run (or the epoch) in the same
+    firing, so its call only moved the counter; ignite's call drew that iteration's text."""
+    import oxignite.engine as ox_engine
+    import oxignite.handlers as ox_handlers
+    import oxignite.natives
+
+    losses = [1.0, 0.5, 0.25, 0.125, 0.1, 0.05]
+    frames = []
+    for engine_mod, handlers_mod in [(ox_engine, ox_handlers), (ig_engine, ig)]:
+        stream = io.StringIO()
+        engine = engine_mod.Engine(lambda e, b: losses[e.state.iteration - 1])
+        bar = handlers_mod.ProgressBar(
+            file=stream, mininterval=0, miniters=miniters, bar_format=BAR_FORMAT, persist=True
+        )
+        bar.attach(engine, output_transform=lambda x: {"loss": x})
+        engine.add_event_handler(
+            engine_mod.Events.ITERATION_COMPLETED(once=2), lambda e: getattr(e, stop)()
+        )
+        with oxignite.natives.disabled() if natives == "off" else _Nothing():
+            engine.run([0] * 3, max_epochs=2)
+        frames.append(_frames(stream.getvalue()))
+        if bar.pbar is not None:  # left open by terminate: later bars would sit below it
+            bar.pbar.close()
+    if stop == "terminate_epoch":
+        # epoch 1's bar, closed at EPOCH_COMPLETED (after terminate_epoch ignite's next bar
+        # counts iterations of the shifted epoch its own way)
+        frames = [[f for f in fs if "Epoch [1/2]" in f] for fs in frames]
+    ours, ignites = frames
+    assert ours[-1] == ignites[-1]
+    assert "loss=0.5" in ours[-1]  # the stopping iteration's loss
+    assert _is_subsequence(ours, ignites)  # ignite draws more frames, never other ones
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def test_missing_tqdm_error_is_ignites(monkeypatch):
     import sys
 

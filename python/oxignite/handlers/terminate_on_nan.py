@@ -17,6 +17,18 @@ from oxignite.utils import apply_to_type
 __all__ = ["TerminateOnNan"]
 
 _isfinite = math.isfinite
+# Below this every float dtype torch may use as its default (float16's largest finite value is
+# the smallest) holds a finite Python float finite; above it, ignite's ``torch.tensor(x)`` may
+# be infinite (1e300 is in float32), so it is checked that way.
+_FINITE_IN_ANY_DTYPE = 65504.0
+
+
+def _finite_number(x: float) -> bool:
+    """Whether ignite's check passes a Python float: ``torch.tensor(x)``, in the default dtype,
+    is finite."""
+    if abs(x) <= _FINITE_IN_ANY_DTYPE:
+        return True  # NaN compares False: not here
+    return _isfinite(x) and bool(torch.isfinite(torch.tensor(x)))
 
 
 def _identity(x: Any) -> Any:
@@ -64,7 +76,7 @@ class TerminateOnNan:
             output = self._output_transform(output)
         # Fast path for the common outputs (a number, a 0-d tensor): no torch op.
         cls = type(output)
-        if (cls is float and _isfinite(output)) or cls is int:
+        if (cls is float and _finite_number(output)) or cls is int:
             return
         if cls is not float and isinstance(output, torch.Tensor) and output.ndim == 0:
             try:

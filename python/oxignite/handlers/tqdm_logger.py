@@ -177,6 +177,11 @@ class ProgressBar(BaseLogger):
             if set_native(engine, event_name, log_handler, NativeSpec.gate(gate)):
                 log_handler._gate = gate
                 self._gated.append(log_handler)
+            # A handler after the bar's in the same firing may stop the run or the epoch: the
+            # bar's call then only moved the counter; draw the text it would have drawn.
+            engine.add_event_handler(
+                Events.TERMINATE | Events.TERMINATE_SINGLE_EPOCH, log_handler._catch_up, self
+            )
 
     def attach_opt_params_handler(
         self, engine: Engine, event_name: Any, *args: Any, **kwargs: Any
@@ -212,6 +217,8 @@ class _OutputHandler(BaseOutputHandler):
         self._fast_event: Any = None
         # Set by ProgressBar.attach where the core gates this handler's calls.
         self._gate: Gate | None = None
+        # The engine iteration whose text the bar shows.
+        self._text_at: int | None = None
 
     @staticmethod
     def get_max_number_events(event_name: Any, engine: Engine) -> int | None:
@@ -237,6 +244,7 @@ class _OutputHandler(BaseOutputHandler):
     def _render(self, engine: Engine, pbar: Any, refresh: bool) -> None:
         """Set the bar's description and postfix from the engine's current state; with
         ``refresh``, redraw after each, as ignite does."""
+        self._text_at = engine.state.iteration
         desc = self.tag or ("Iteration" if engine.state.max_epochs == 1 else "Epoch")
         n_closing = self.get_max_number_events(self.closing_event_name, engine)
         if n_closing and n_closing > 1:
@@ -278,6 +286,21 @@ class _OutputHandler(BaseOutputHandler):
                 self._gate.disarm()
             else:
                 self._arm(engine.state.iteration, step, engine.state.epoch_length, pbar)
+
+    def _catch_up(self, engine: Engine, logger: ProgressBar) -> None:
+        """On TERMINATE / TERMINATE_SINGLE_EPOCH: if this iteration's call only moved the
+        counter (the core's gate, or the counter-only path), because the handler that stops
+        the run came after it in the same firing, do what ignite's call did there: draw the
+        text at the previous count, then move the counter."""
+        pbar, event = logger.pbar, self._fast_event
+        state = engine.state
+        if pbar is None or event is None or state.epoch_length is None:
+            return
+        step = (state.iteration - 1) % state.epoch_length + 1
+        if self._text_at == state.iteration or pbar.n != step:
+            return  # drawn here already, or this iteration's call did not happen
+        pbar.n = step - 1
+        self._update(engine, logger, event)
 
     def _fast_step(self, engine: Engine, pbar: Any, event_name: Any) -> int | None:
         """The bar's count for this call when only the counter may move (a plain iteration
