@@ -189,7 +189,10 @@ mod tests {
                     !(before <= ours && ours <= after)
                 })
                 .count();
-            assert!(outside <= 1, "{outside} of 1000 native readings outside Python's");
+            assert!(
+                outside <= 1,
+                "{outside} of 1000 native readings outside Python's"
+            );
         });
     }
 
@@ -204,6 +207,9 @@ mod tests {
     #[test]
     fn scale_rounds_down_without_overflow() {
         assert_eq!(scale(10, 125, 3), 416);
-        assert_eq!(scale(i64::MAX / 2, 1_000_000_000, 1_000_000_000), i64::MAX / 2);
+        assert_eq!(
+            scale(i64::MAX / 2, 1_000_000_000, 1_000_000_000),
+            i64::MAX / 2
+        );
     }
 }
