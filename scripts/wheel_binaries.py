@@ -57,8 +57,10 @@ def check_macos(lief, path: str, wheel: str) -> list[str]:
     python = [s for s in imported if PYTHON_SYMBOL.match(s)]
     if not python:
         problems.append("imports no Python C API symbol")
-    print(f"    Mach-O {cpu} bundle, links {sorted(libs)}, imports {len(imported)} symbols"
-          f" ({len(python)} Python C API)")
+    print(
+        f"    Mach-O {cpu} bundle, links {sorted(libs)}, imports {len(imported)} symbols"
+        f" ({len(python)} Python C API)"
+    )
     return problems
 
 
