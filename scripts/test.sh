@@ -22,8 +22,11 @@ for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin 
     aarch64-apple-darwin x86_64-pc-windows-msvc; do
     [ "$t" = "$host" ] || cross+=("$t")
 done
-rustup target add "${cross[@]}" >/dev/null \
-    || { echo "FAIL: rustup could not add the targets ${cross[*]}" >&2; exit 1; }
+if ! added=$(rustup target add "${cross[@]}" 2>&1); then
+    echo "$added" >&2
+    echo "FAIL: rustup could not add the targets ${cross[*]} (needs rustup and the network)" >&2
+    exit 1
+fi
 # pyo3 needs only the Python version to check a cross build (no interpreter, no libpython).
 PYO3_CROSS_PYTHON_VERSION=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])') \
     cargo clippy --quiet --all-targets "${cross[@]/#/--target=}" -- -D warnings
