@@ -5,6 +5,7 @@
 #   bash scripts/wheels.sh                            # everything below, wheels in dist/
 #   PLATFORMS="linux-x86_64" PYTHONS="3.12" bash scripts/wheels.sh
 #   SMOKE=0 bash scripts/wheels.sh                    # build and check binaries only
+#   PARALLEL=0 bash scripts/wheels.sh                 # one platform at a time (less memory)
 #
 # PLATFORMS (default all):  linux-x86_64, linux-aarch64  manylinux2014 (glibc 2.17+), zig linker
 #                           macos-x86_64 (10.12+), macos-arm64 (11.0+)        zig linker
@@ -36,8 +37,12 @@ OUT=${OUT:-dist}
 SMOKE=${SMOKE:-1}
 TORCH=${TORCH:-1}
 TOOLS=target/wheel-tools
-# The emulated arm64 Debian lives outside the repository (it has /proc mounted while in use).
+ARM64=${ARM64:-1}
+# The Debian roots live outside the repository (they have /proc mounted while in use).
+ARM64_SUITE=${ARM64_SUITE:-bookworm} # python3 3.11, emulated arm64
 ARM64_ROOT=${ARM64_ROOT:-$HOME/.cache/oxignite/arm64-debian}
+NEWER_SUITE=${NEWER_SUITE-forky} # python3 3.14 (December 2026); empty: none
+NEWER_ROOT=${NEWER_ROOT:-$HOME/.cache/oxignite/amd64-$NEWER_SUITE}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECONDS=0
 step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
@@ -57,8 +62,8 @@ target_of() {
 }
 tag_of() {
     case $1 in
-        linux-x86_64) echo manylinux_2_17_x86_64.manylinux2014_x86_64 ;;
-        linux-aarch64) echo manylinux_2_17_aarch64.manylinux2014_aarch64 ;;
+        linux-x86_64) echo manylinux2014_x86_64.manylinux_2_17_x86_64 ;;
+        linux-aarch64) echo manylinux2014_aarch64.manylinux_2_17_aarch64 ;;
         macos-x86_64) echo macosx_10_12_x86_64 ;;
         macos-arm64) echo macosx_11_0_arm64 ;;
         windows-x64) echo win_amd64 ;;
@@ -90,10 +95,10 @@ rustup target add "${targets[@]}" >/dev/null || fail "rustup could not add ${tar
 mkdir -p "$OUT"
 interpreters=()
 for v in $PYTHONS; do interpreters+=("python$v"); done
-for p in $PLATFORMS; do
+build_platform() {
+    local p=$1 target start=$SECONDS
     target=$(target_of "$p")
-    step "Building $p ($target) wheels for CPython $PYTHONS"
-    flags=(--release --target "$target" --out "$OUT" --interpreter "${interpreters[@]}")
+    local flags=(--release --target "$target" --out "$OUT" --interpreter "${interpreters[@]}")
     case $p in
         linux-*) flags+=(--zig --compatibility manylinux2014) ;;
         macos-*) flags+=(--zig) ;;
@@ -103,12 +108,31 @@ for p in $PLATFORMS; do
             export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
             flags+=(--features generate-import-lib) ;;
     esac
-    # A target dir of its own: the wheels never reuse the editable build's artefacts.
-    CARGO_TARGET_DIR=target/wheels maturin build "${flags[@]}"
+    # A target dir per platform (builds run side by side), none shared with the editable build.
+    CARGO_TARGET_DIR="target/wheels/$p" maturin build "${flags[@]}"
     for v in $PYTHONS; do
         [ -f "$(wheel_of "$p" "$v")" ] || fail "expected $(wheel_of "$p" "$v")"
     done
+    echo "built $p in $((SECONDS - start)) s"
+}
+# Side by side by default: most of a wheel's build is its fat-LTO link, one thread each.
+step "Building wheels for $PLATFORMS, CPython $PYTHONS (logs: target/wheels-PLATFORM.log)"
+pids=()
+for p in $PLATFORMS; do
+    if [ "${PARALLEL:-1}" = 1 ]; then
+        build_platform "$p" > "target/wheels-$p.log" 2>&1 &
+        pids+=("$p:$!")
+    else
+        build_platform "$p" 2>&1 | tee "target/wheels-$p.log"
+    fi
 done
+failed=()
+for entry in "${pids[@]}"; do
+    wait "${entry#*:}" || failed+=("${entry%%:*}")
+done
+for p in "${failed[@]}"; do tail -n 30 "target/wheels-$p.log"; done
+[ ${#failed[@]} = 0 ] || fail "building ${failed[*]} (see target/wheels-PLATFORM.log)"
+for p in $PLATFORMS; do tail -n 1 "target/wheels-$p.log"; done
 step "Building the sdist"
 maturin sdist --out "$OUT"
 sdist="$OUT/oxignite-$version.tar.gz"
@@ -172,8 +196,20 @@ if [[ " $PLATFORMS " == *" linux-x86_64 "* ]]; then
     done
 fi
 
-if [[ " $PLATFORMS " == *" linux-aarch64 "* ]]; then
-    bash scripts/wheels_arm64.sh "$ARM64_ROOT" "$DEBIAN_MIRROR" "$TORCH" "$OUT" "$version"
+# A Python this machine lacks (3.14 here): its wheel in a newer Debian whose python3 it is.
+# No torch there: PyPI's x86_64 Linux torch is the 3 GB CUDA build.
+if [ ${#not_run[@]} -gt 0 ] && [ -n "$NEWER_SUITE" ]; then
+    bash scripts/wheels_chroot.sh amd64 "$NEWER_SUITE" "$NEWER_ROOT" "$DEBIAN_MIRROR" 0 "$OUT" \
+        "$version" | tee target/wheels-chroot-amd64.log
+    ran=$(sed -n 's/^RAN //p' target/wheels-chroot-amd64.log)
+    still=()
+    for w in "${not_run[@]}"; do [[ $w == "$ran "* ]] || still+=("$w"); done
+    not_run=("${still[@]}")
+fi
+
+if [[ " $PLATFORMS " == *" linux-aarch64 "* ]] && [ "$ARM64" = 1 ]; then
+    bash scripts/wheels_chroot.sh arm64 "$ARM64_SUITE" "$ARM64_ROOT" "$DEBIAN_MIRROR" "$TORCH" \
+        "$OUT" "$version"
 fi
 
 py=$(interpreter 3.12)
