@@ -5,7 +5,7 @@ symbol comes from the Python C API or the OS's own libraries.
     python scripts/wheel_binaries.py WHEEL...    (re-runs itself under --python, where lief is)
 
 The wheel's tags say what it must be: `macosx_*_x86_64` / `macosx_*_arm64` a Mach-O of that
-CPU; `win_amd64` a PE32+ for AMD64 importing `pythonXY.dll` of its own cpXY tag.
+CPU whose other imports libSystem exports (zig's libSystem.tbd lists them); `win_amd64` a PE32+ for AMD64 importing `pythonXY.dll` of its own cpXY tag.
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ WINDOWS_SYSTEM_DLLS = re.compile(
     r"|bcryptprimitives|userenv|ws2_32|synchronization|shell32|ole32)\.dll",
     re.IGNORECASE,
 )
-# On macOS: libSystem (libc, libm, pthreads, mach) only; Python's symbols are looked up in the
-# interpreter at load time (flat namespace / dynamic_lookup), not in a named library.
-MACOS_SYSTEM_LIBS = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib"}
+# On macOS: system dylibs only (Rust's std links libiconv, which links libcharset). Python's
+# symbols are looked up in the interpreter at load time (flat namespace), not in a library.
+MACOS_SYSTEM_LIBS = {
+    "/usr/lib/libSystem.B.dylib",
+    "/usr/lib/libiconv.2.dylib",
+    "/usr/lib/libcharset.1.dylib",
+}
 PYTHON_SYMBOL = re.compile(r"^_?_?(Py|_Py)")
 
 
@@ -38,8 +42,17 @@ def extension_of(wheel: str, into: str) -> str:
         return z.extract(names[0], into)
 
 
-def check_macos(lief, path: str, wheel: str) -> list[str]:
-    want = "ARM64" if wheel.endswith("_arm64.whl") else "x86_64"
+def libsystem_exports() -> set[str]:
+    """The symbols libSystem exports, from the text stub zig links macOS binaries against."""
+    import ziglang
+
+    tbd = os.path.join(os.path.dirname(ziglang.__file__), "lib/libc/darwin/libSystem.tbd")
+    with open(tbd) as f:
+        return set(re.findall(r"[\w$.]+", f.read()))
+
+
+def check_macos(lief, path: str, wheel: str, system: set[str]) -> list[str]:
+    want = "ARM64" if wheel.endswith("_arm64.whl") else "X86_64"
     fat = lief.MachO.parse(path)
     if fat is None or fat.size != 1:
         return [f"not a single-architecture Mach-O: {path}"]
@@ -48,18 +61,22 @@ def check_macos(lief, path: str, wheel: str) -> list[str]:
     cpu = str(binary.header.cpu_type).split(".")[-1]
     if cpu != want:
         problems.append(f"CPU {cpu}, expected {want}")
-    if str(binary.header.file_type).split(".")[-1] != "BUNDLE":
-        problems.append(f"file type {binary.header.file_type}, expected a bundle")
-    libs = {lib.name for lib in binary.libraries}
+    kind = str(binary.header.file_type).split(".")[-1]
+    if kind not in ("DYLIB", "BUNDLE"):  # Rust's cdylib is a dylib; dlopen takes both
+        problems.append(f"file type {kind}, expected a dylib or bundle")
+    libs = {lib.name for lib in binary.libraries if "ID_DYLIB" not in str(lib.command)}
     if libs - MACOS_SYSTEM_LIBS:
         problems.append(f"links non-system libraries {sorted(libs - MACOS_SYSTEM_LIBS)}")
     imported = sorted({s.name for s in binary.imported_symbols})
     python = [s for s in imported if PYTHON_SYMBOL.match(s)]
     if not python:
         problems.append("imports no Python C API symbol")
+    foreign = [s for s in imported if s not in python and s not in system]
+    if foreign:
+        problems.append(f"imports symbols neither Python's nor libSystem's: {foreign}")
     print(
-        f"    Mach-O {cpu} bundle, links {sorted(libs)}, imports {len(imported)} symbols"
-        f" ({len(python)} Python C API)"
+        f"    Mach-O {cpu} {kind.lower()}, links {sorted(libs)}; imports {len(python)} Python"
+        f" C API symbols and {len(imported) - len(python)} libSystem ones"
     )
     return problems
 
@@ -94,18 +111,19 @@ def main() -> int:
     parser.add_argument("--python", help="a Python with lief installed, to re-run under")
     parser.add_argument("wheels", nargs="+")
     args = parser.parse_args()
-    if args.python and os.path.realpath(args.python) != os.path.realpath(sys.executable):
+    if args.python and os.path.abspath(args.python) != os.path.abspath(sys.executable):
         return subprocess.call([args.python, __file__, *args.wheels])
     import lief
 
     lief.logging.disable()
     failed = False
+    system = libsystem_exports() if any("-macosx_" in w for w in args.wheels) else set()
     with tempfile.TemporaryDirectory() as tmp:
         for wheel in args.wheels:
             print(os.path.basename(wheel))
             path = extension_of(wheel, tmp)
             if "-macosx_" in wheel:
-                problems = check_macos(lief, path, wheel)
+                problems = check_macos(lief, path, wheel, system)
             elif wheel.endswith("-win_amd64.whl"):
                 problems = check_windows(lief, path, wheel)
             else:

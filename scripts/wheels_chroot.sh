@@ -37,7 +37,7 @@ fi
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # This machine's pip settings and certificates (a proxy's CA among them) hold in the root too.
 if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$ROOT/etc/pip.conf"; fi
-cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$ROOT/etc/ssl/certs/host-ca.crt"
+cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
 py=$(chroot "$ROOT" python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
 wheel="$OUT/oxignite-$VERSION-cp$py-cp$py-manylinux2014_$machine.manylinux_2_17_$machine.whl"
 [ -f "$wheel" ] || fail "no $wheel for the root's CPython (build with PYTHONS including it)"
@@ -47,8 +47,7 @@ mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
 trap 'umount "$ROOT/proc" 2>/dev/null || true' EXIT
 
 in_root() {
-    env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/host-ca.crt \
-        chroot "$ROOT" /bin/bash -euo pipefail -c "$1"
+    env -u PIP_FIND_LINKS chroot "$ROOT" /bin/bash -euo pipefail -c "$1"
 }
 step "Debian $SUITE $ARCH: $(basename "$wheel") in a fresh venv, import without torch, doctests"
 in_root "
