@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-$PWD/.venv/bin/python}"
 # cargo test links libpython (no extension-module feature); build scripts need an absolute path.
 export PYO3_PYTHON="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"
+# Git Bash on Windows: cargo's build scripts need a Windows path.
+if command -v cygpath >/dev/null; then PYO3_PYTHON=$(cygpath -m "$PYO3_PYTHON"); fi
 SECONDS=0
 step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 

@@ -6,6 +6,7 @@
 #   PLATFORMS="linux-x86_64" PYTHONS="3.12" bash scripts/wheels.sh
 #   SMOKE=0 bash scripts/wheels.sh                    # build and check binaries only
 #   PARALLEL=0 bash scripts/wheels.sh                 # one platform at a time (less memory)
+#   BUILD=0 bash scripts/wheels.sh                    # only check the wheels already in dist/
 #
 # PLATFORMS (default all):  linux-x86_64, linux-aarch64  manylinux2014 (glibc 2.17+), zig linker
 #                           macos-x86_64 (10.12+), macos-arm64 (11.0+)        zig linker
@@ -35,6 +36,7 @@ PLATFORMS=${PLATFORMS:-"linux-x86_64 linux-aarch64 macos-x86_64 macos-arm64 wind
 PYTHONS=${PYTHONS:-"3.10 3.11 3.12 3.13 3.14"}
 OUT=${OUT:-dist}
 SMOKE=${SMOKE:-1}
+BUILD=${BUILD:-1}
 TORCH=${TORCH:-1}
 TOOLS=target/wheel-tools
 ARM64=${ARM64:-1}
@@ -118,8 +120,11 @@ build_platform() {
 # Side by side by default: most of a wheel's build is its fat-LTO link, one thread each.
 step "Building wheels for $PLATFORMS, CPython $PYTHONS (logs: target/wheels-PLATFORM.log)"
 pids=()
+[ "$BUILD" = 1 ] || echo "BUILD=0: checking the wheels already in $OUT/"
 for p in $PLATFORMS; do
-    if [ "${PARALLEL:-1}" = 1 ]; then
+    if [ "$BUILD" != 1 ]; then
+        continue
+    elif [ "${PARALLEL:-1}" = 1 ]; then
         build_platform "$p" > "target/wheels-$p.log" 2>&1 &
         pids+=("$p:$!")
     else
@@ -132,10 +137,15 @@ for entry in "${pids[@]}"; do
 done
 for p in "${failed[@]}"; do tail -n 30 "target/wheels-$p.log"; done
 [ ${#failed[@]} = 0 ] || fail "building ${failed[*]} (see target/wheels-PLATFORM.log)"
-for p in $PLATFORMS; do tail -n 1 "target/wheels-$p.log"; done
+for p in $PLATFORMS; do
+    if [ "$BUILD" = 1 ]; then tail -n 1 "target/wheels-$p.log"; fi
+    for v in $PYTHONS; do
+        [ -f "$(wheel_of "$p" "$v")" ] || fail "expected $(wheel_of "$p" "$v")"
+    done
+done
 step "Building the sdist"
-maturin sdist --out "$OUT"
 sdist="$OUT/oxignite-$version.tar.gz"
+if [ "$BUILD" = 1 ]; then maturin sdist --out "$OUT"; fi
 [ -f "$sdist" ] || fail "expected $sdist"
 
 for p in $PLATFORMS; do
