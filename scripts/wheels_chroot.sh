@@ -2,8 +2,8 @@
 # Run a manylinux2014 wheel inside a Debian root of its own (called by scripts/wheels.sh): an
 # emulated arm64 one (qemu-user-static) for the aarch64 wheels, or a newer Debian for a
 # CPython this machine lacks. Installs the wheel matching the root's python3 in a fresh venv,
-# imports it without torch, runs the engine's doctests, then (TORCH=1) installs torch from
-# PyPI and runs a short supervised training loop with metrics.
+# imports it without torch, runs the engine's doctests, then (TORCH=1) installs torch (from
+# PyPI, or $TORCH_INDEX) and runs a short supervised training loop with metrics.
 #
 #   bash scripts/wheels_chroot.sh ARCH SUITE ROOT MIRROR TORCH OUT VERSION
 #
@@ -62,9 +62,9 @@ print(\"import ok without torch:\", oxignite.__version__, sys.platform, sys.vers
 "
 echo "RAN $(basename "$wheel")"
 [ "$TORCH" = 1 ] || exit 0
-step "Debian $SUITE $ARCH: torch from PyPI and a short training loop"
+step "Debian $SUITE $ARCH: torch and a short training loop"
 in_root "
-    cd /tmp/venv && bin/pip install --quiet torch
+    cd /tmp/venv && bin/pip install --quiet torch ${TORCH_INDEX:+--index-url $TORCH_INDEX}
     bin/python - <<'EOF'
 import platform, time
 import torch
