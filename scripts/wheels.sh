@@ -230,7 +230,8 @@ step "sdist: a wheel built from it with cargo alone (no zig), in a fresh $("$py"
 venv=$(mktemp -d)
 "$py" -m venv "$venv"
 (
-    export PATH="$venv/bin:$(echo "$PATH" | sed "s#$PWD/$TOOLS/bin:##")"
+    PATH="$venv/bin:$(echo "$PATH" | sed "s#$PWD/$TOOLS/bin:##")"
+    export PATH
     ! command -v zig >/dev/null || fail "zig is still on PATH"
     CARGO_TARGET_DIR="$PWD/target/sdist" "$venv/bin/pip" install --quiet "$sdist" pytest
     cd "$venv" && "$venv/bin/python" -c "$SMOKE_PY"
