@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod clock;
 mod core;
 mod dispatch;
 mod events;

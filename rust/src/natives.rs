@@ -81,28 +81,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::clock::{perf_counter, wall_time};
 use crate::core::{lock, EngineCore, FLAG_OFF};
 use crate::metric_store::store_pair;
 use crate::state::NativeState;
-
-/// Seconds on the clock of Python's `time.perf_counter` (CLOCK_MONOTONIC).
-pub fn perf_counter() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-/// Seconds on the clock of Python's `time.time` (tqdm's default clock).
-pub fn wall_time() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
 
 /// What the dispatch does with a handler that has a native stand-in.
 pub enum Outcome {
