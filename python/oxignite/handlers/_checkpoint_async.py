@@ -1,0 +1,161 @@
+"""DiskSaver's asynchronous saves: a snapshot of the checkpoint in memory, and a background
+writer that runs the writes and the removals that follow them in order.
+
+The snapshot copies every tensor away from the live training state (device tensors to the
+CPU), once per storage, so views that share a storage keep sharing one copy, as ``torch.save``
+stores them. The writer is one non-daemon thread per write, which also runs the removals and
+temp-file cleanups queued behind that write and then exits: no idle thread is left when the
+DataLoader forks its workers, and the interpreter waits for a write in flight at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import sys
+import threading
+import weakref
+from collections import OrderedDict, deque
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), torch.dtype, torch.device)
+
+
+def snapshot(obj: Any) -> Any:
+    """A copy of ``obj`` (a checkpoint: nested dicts, lists and tuples of state) that shares no
+    tensor storage with it; tensors on a device are copied to the CPU. Returns once the copy is
+    complete, so the caller may change the live state right away."""
+    memo: dict[Any, Any] = {}
+    devices: set[torch.device] = set()
+    out = _snapshot(obj, memo, devices)
+    for device in devices:  # the non-blocking device-to-host copies of this snapshot
+        torch.cuda.current_stream(device).synchronize()
+    return out
+
+
+def _snapshot(obj: Any, memo: dict, devices: set) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return _copy_tensor(obj, memo, devices)
+    cls = type(obj)
+    if cls in (dict, OrderedDict):
+        return cls((k, _snapshot(v, memo, devices)) for k, v in obj.items())
+    if cls is list:
+        return [_snapshot(v, memo, devices) for v in obj]
+    if cls is tuple:
+        return tuple(_snapshot(v, memo, devices) for v in obj)
+    if isinstance(obj, _IMMUTABLE):
+        return obj
+    return copy.deepcopy(obj)  # anything else torch.save can pickle
+
+
+def _copy_tensor(t: torch.Tensor, memo: dict, devices: set) -> torch.Tensor:
+    plain = type(t) in (torch.Tensor, nn.Parameter)
+    if not plain or t.layout is not torch.strided or t.is_quantized or t.is_nested:
+        return t.detach().to("cpu", copy=True)
+    storage = t.untyped_storage()
+    key = (storage.data_ptr(), storage.device, storage.nbytes())
+    copied = memo.get(key)
+    if copied is None:
+        copied = memo[key] = _copy_storage(storage, devices)
+    out = torch.empty(0, dtype=t.dtype).set_(copied, t.storage_offset(), t.size(), t.stride())
+    if type(t) is nn.Parameter:
+        return nn.Parameter(out, requires_grad=t.requires_grad)
+    return out.requires_grad_(t.requires_grad) if t.requires_grad else out
+
+
+def _copy_storage(storage: torch.UntypedStorage, devices: set) -> torch.UntypedStorage:
+    if storage.device.type == "cpu":
+        return storage.clone()
+    if storage.device.type == "cuda":
+        # Pinned host memory (torch caches it), filled without a sync per tensor.
+        host = torch.empty(storage.nbytes(), dtype=torch.uint8, pin_memory=True)
+        source = torch.empty(0, dtype=torch.uint8, device=storage.device).set_(storage)
+        host.copy_(source, non_blocking=True)
+        devices.add(storage.device)
+        return host.untyped_storage()
+    return storage.cpu()
+
+
+class BackgroundWriter:
+    """Runs a saver's writes one at a time in a background thread, each followed by the jobs
+    queued behind it (removals of the files it supersedes). A failure is kept and raised by
+    the next :meth:`wait`; the jobs queued behind a failed write are dropped."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._jobs: deque[Callable[[], None]] = deque()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        _WRITERS.add(self)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a write (or a job queued behind it) has not finished yet."""
+        with self._lock:
+            return self._thread is not None
+
+    def start(self, job: Callable[[], None]) -> None:
+        """Waits for the write in flight (raising its failure), then starts ``job``."""
+        self.wait()
+        with self._lock:
+            self._jobs.append(job)
+            self._thread = threading.Thread(target=self._drain, name=self._name, daemon=False)
+            self._thread.start()
+
+    def then(self, job: Callable[[], None]) -> None:
+        """Runs ``job`` after the write in flight succeeds (now if none is in flight); it is
+        dropped if that write fails."""
+        with self._lock:
+            if self._thread is not None:
+                self._jobs.append(job)
+                return
+            if self._error is not None:
+                return
+        job()
+
+    def wait(self, raise_error: bool = True) -> None:
+        """Waits until nothing is in flight; raises (once) the failure of a write."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        if raise_error:
+            with self._lock:
+                error, self._error = self._error, None
+            if error is not None:
+                raise error
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._jobs or self._error is not None:
+                    self._jobs.clear()
+                    self._thread = None
+                    return
+                job = self._jobs.popleft()
+            try:
+                job()
+            except BaseException as e:  # kept for the training thread
+                with self._lock:
+                    self._error = e
+
+
+_WRITERS: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _report_lost_failures() -> None:
+    # The interpreter has joined the writer threads (non-daemon) before atexit runs: a failure
+    # nobody waited for is reported instead of vanishing.
+    for writer in list(_WRITERS):
+        error = writer._error
+        if error is not None:
+            print(
+                f"oxignite: an asynchronous checkpoint write failed and was never reported: "
+                f"{type(error).__name__}: {error}",
+                file=sys.stderr,
+            )
