@@ -10,7 +10,6 @@ from pathlib import Path
 import ignite.handlers as ig
 import oxignite.handlers as ours
 
-
 # Opt-in additions that ignite lacks (documented as oxignite only).
 OXIGNITE_ONLY = {"TerminateOnSignal", "find_latest_checkpoint", "resume_from_latest"}
 

@@ -139,7 +139,7 @@ class BackgroundWriter:
                 job = self._jobs.popleft()
             try:
                 job()
-            except BaseException as e:  # kept for the training thread
+            except BaseException as e:  # noqa: BLE001 - kept for the training thread
                 with self._lock:
                     self._error = e
 

@@ -27,7 +27,6 @@ from oxignite.handlers._checkpoint_async import BackgroundWriter, snapshot
 from oxignite.handlers.utils import _tree_apply2
 from oxignite.utils import _tree_map
 
-
 # ignite's flag: whether ZeroRedundancyOptimizer exists (torch.distributed.optim, part of every
 # torch built with torch.distributed). Known without importing that module (~1 s).
 HAVE_ZERO = torch.distributed.is_available()

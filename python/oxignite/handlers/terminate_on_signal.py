@@ -116,11 +116,12 @@ class TerminateOnSignal:
                 self._stop(engine, self.received_signal.name)
             return
         iteration = engine.state.iteration
-        if iteration % self.sync_every == 0:
-            # Every process reaches this iteration and all-reduces, signal or not.
-            if idist.all_reduce(int(self.received_signal is not None), op="MAX"):
-                received = self.received_signal
-                self._stop(engine, received.name if received else "a signal to another process")
+        # Every process reaches this iteration and all-reduces, signal or not.
+        if iteration % self.sync_every == 0 and idist.all_reduce(
+            int(self.received_signal is not None), op="MAX"
+        ):
+            received = self.received_signal
+            self._stop(engine, received.name if received else "a signal to another process")
         self._arm(iteration)
 
     def _stop(self, engine: Engine, reason: str) -> None:
