@@ -180,7 +180,9 @@ def test_an_exception_of_the_run_is_not_masked(tmp_path: Path):
             raise ValueError("step failed")
 
     trainer = Engine(step)
-    trainer.add_event_handler(Events.ITERATION_COMPLETED, Checkpoint({"m": torch.nn.Linear(2, 2)}, saver))
+    trainer.add_event_handler(
+        Events.ITERATION_COMPLETED, Checkpoint({"m": torch.nn.Linear(2, 2)}, saver)
+    )
     with pytest.raises(ValueError, match="step failed"):
         trainer.run(range(3))
     assert not saver._writer.busy
@@ -268,7 +270,9 @@ def test_snapshot_copies_each_storage_once_and_keeps_types():
     assert copied["tied1"] is copied["tied2"] or (
         copied["tied1"].untyped_storage().data_ptr() == copied["tied2"].untyped_storage().data_ptr()
     )
-    assert type(copied["tied1"]) is torch.nn.Parameter and torch.equal(copied["tied1"], torch.ones(3))
+    assert type(copied["tied1"]) is torch.nn.Parameter and torch.equal(
+        copied["tied1"], torch.ones(3)
+    )
     assert copied["nested"][:2] == [1, (2.5, "x", None)]
     assert copied["grad"].requires_grad
 

@@ -38,6 +38,7 @@ def _is_zero_redundancy_optimizer(obj: Any) -> bool:
     cls = getattr(module, "ZeroRedundancyOptimizer", None)
     return HAVE_ZERO and cls is not None and isinstance(obj, cls)
 
+
 __all__ = ["BaseSaveHandler", "Checkpoint", "CheckpointEvents", "DiskSaver", "ModelCheckpoint"]
 
 _TMP_SUFFIX = ".tmp"
@@ -596,7 +597,9 @@ class DiskSaver(BaseSaveHandler):
         self.save_on_rank = save_on_rank
         self.kwargs = kwargs
         self.async_save = async_save
-        self._writer = BackgroundWriter(f"oxignite-checkpoint:{self.dirname}") if async_save else None
+        self._writer = (
+            BackgroundWriter(f"oxignite-checkpoint:{self.dirname}") if async_save else None
+        )
         if idist.get_rank() == save_on_rank:
             self._check_and_setup(self.dirname, create_dir, require_empty)
 

@@ -90,7 +90,9 @@ class TerminateOnSignal:
             raise ValueError("Argument signals should name at least one signal")
         uncatchable = [s.name for s in chosen if s in (signal.SIGKILL, signal.SIGSTOP)]
         if uncatchable:
-            raise ValueError(f"Argument signals cannot contain {uncatchable}: they cannot be caught")
+            raise ValueError(
+                f"Argument signals cannot contain {uncatchable}: they cannot be caught"
+            )
         if isinstance(sync_every, bool) or not isinstance(sync_every, int):
             raise TypeError(f"Argument sync_every should be an integer, got {sync_every!r}")
         if sync_every < 1:
@@ -142,7 +144,9 @@ class TerminateOnSignal:
     def _arm(self, iteration: int) -> None:
         """Skip the firings after ``iteration`` until the next distributed check (forever when
         not distributed, until a signal disarms the gate)."""
-        force_at = (iteration // self.sync_every + 1) * self.sync_every if self._distributed else _NEVER
+        force_at = (
+            (iteration // self.sync_every + 1) * self.sync_every if self._distributed else _NEVER
+        )
         self._gate.arm(iteration, force_at, _NEVER, math.inf, math.inf)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
