@@ -46,10 +46,13 @@ class TerminateOnSignal:
     nccl it is also a host-device sync), and a signal takes effect at the next such
     iteration. Between them no Python call is made. Checkpoint with ``save_on_rank`` as usual.
 
-    DataLoader workers forked while the run is going (Linux's default) inherit the signal
-    handler, so a signal to the whole process group does not kill them: they serve batches
-    until the run stops. Workers started with "spawn" or "forkserver" should ignore the signal
-    (``worker_init_fn=lambda _: signal.signal(signal.SIGTERM, signal.SIG_IGN)``).
+    A signal to the whole process group (SLURM, a terminal's Ctrl-C) also reaches the
+    DataLoader workers, which torch lets die on SIGTERM, and a dead worker fails the run. So
+    while the run goes, the workers of the DataLoader the engine runs on (``state.dataloader``)
+    ignore these signals: its ``worker_init_fn`` is wrapped for the run (the original is
+    called after, and put back when the run ends); the main process stops the run and shuts
+    the workers down as usual. For a DataLoader hidden inside another iterable, do the same
+    in its ``worker_init_fn``: ``signal.signal(signal.SIGTERM, signal.SIG_IGN)``.
 
     Args:
         signals: the signals that stop the run; SIGKILL and SIGSTOP cannot be caught.
@@ -172,11 +175,35 @@ class TerminateOnSignal:
         self._arm(engine.state.iteration)
         self._previous = {s: signal.signal(s, self._on_signal) for s in self.signals}
         self._active = True
+        loader = engine.state.dataloader
+        if getattr(loader, "num_workers", 0) and hasattr(loader, "worker_init_fn"):
+            loader.worker_init_fn = _IgnoreInWorkers(self.signals, loader.worker_init_fn)
         try:
             yield
         finally:
             self._active = False
+            # DeterministicEngine may run on a copy of the loader, wrapper included.
+            for used in (loader, engine.state.dataloader):
+                wrapper = getattr(used, "worker_init_fn", None)
+                if isinstance(wrapper, _IgnoreInWorkers):
+                    used.worker_init_fn = wrapper.inner
             for s, previous in self._previous.items():
                 # None: the previous handler was not set from Python; the default is the best guess.
                 signal.signal(s, signal.SIG_DFL if previous is None else previous)
             self._gate.disarm()
+
+
+class _IgnoreInWorkers:
+    """A DataLoader ``worker_init_fn``: the worker ignores the run's stop signals (the main
+    process stops the run, then shuts its workers down), then runs the original one.
+    A class, so that it pickles for workers started with "spawn"."""
+
+    def __init__(self, signals: tuple[signal.Signals, ...], inner: Any) -> None:
+        self.signals = signals
+        self.inner = inner
+
+    def __call__(self, worker_id: int) -> None:
+        for s in self.signals:
+            signal.signal(s, signal.SIG_IGN)
+        if self.inner is not None:
+            self.inner(worker_id)
