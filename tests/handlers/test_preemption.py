@@ -15,6 +15,7 @@ iteration must run exactly once with the uninterrupted run's loss. The same with
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import random
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from . import _preemption_job
+from . import _preemption_dist_job, _preemption_job
 
 _CONTEXT = multiprocessing.get_context("fork")
 TOTAL_ITERATIONS = 8 * _preemption_job.MAX_EPOCHS
@@ -117,3 +118,35 @@ def test_signalled_job_continues_exactly(
     assert _trace(tmp_path) == _trace(reference)
     assert [it for it, _ in _trace(reference)] == list(range(1, TOTAL_ITERATIONS + 1))
     assert len(list(ckpt_dir.glob("*.pt"))) == 2  # n_saved kept pruning across restarts
+
+
+def test_distributed_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_path: Path) -> None:
+    """2 gloo processes; SIGTERM to rank 1 only, during iteration 7: both ranks stop after
+    iteration 8 (the next all-reduce, every 4 iterations), and started again they finish with
+    the uninterrupted run's losses and weights (``_preemption_dist_job``)."""
+    dist = pytest.importorskip("torch.distributed")
+    if not (dist.is_available() and dist.is_gloo_available()):
+        pytest.skip("needs torch.distributed gloo")
+    procs = [
+        _CONTEXT.Process(target=_preemption_dist_job.scenario, args=(rank, str(tmp_path)))
+        for rank in range(2)
+    ]
+    for proc in procs:
+        proc.start()
+    watchdog = threading.Timer(JOB_TIMEOUT, lambda: [p.kill() for p in procs])
+    watchdog.start()
+    for proc in procs:
+        proc.join()
+    watchdog.cancel()
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    for rank, result in enumerate(ranks):
+        stopped, resumed, reference = result["stopped"], result["resumed"], result["reference"]
+        assert stopped["iteration"] == 8 and stopped["stopped"], rank
+        assert stopped["received"] == ("SIGTERM" if rank == 1 else None)
+        assert resumed["iteration"] == reference["iteration"] == 24
+        assert not resumed["stopped"]
+        # Every iteration ran once, with the uninterrupted run's loss, and the same weights.
+        assert stopped["trace"] + resumed["trace"] == reference["trace"], rank
+        assert resumed["weights"] == reference["weights"], rank
+    assert ranks[0]["reference"]["trace"] != ranks[1]["reference"]["trace"]  # own batches
