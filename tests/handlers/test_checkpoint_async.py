@@ -290,3 +290,24 @@ def test_snapshot_moves_device_tensors_to_the_cpu():
 def test_async_save_must_be_a_bool(tmp_path: Path):
     with pytest.raises(TypeError, match="async_save"):
         DiskSaver(tmp_path, async_save="yes")
+
+
+def test_successive_snapshots_reuse_memory_and_hold_their_own_values(tmp_path: Path):
+    model = torch.nn.Linear(4, 3)
+    saver = DiskSaver(tmp_path, async_save=True)
+    checkpoint = Checkpoint({"model": model}, saver, n_saved=None)
+    engine = Engine(lambda e, b: None)
+    expected, memory = {}, []
+    for it in (1, 2, 3):
+        with torch.no_grad():
+            model.weight.fill_(float(it))
+        engine.state.iteration = it
+        checkpoint(engine)
+        expected[it] = model.weight.detach().clone()
+        memory.append(sorted(s.data_ptr() for s in saver._pool._used))
+    saver.wait()
+    for it, weight in expected.items():
+        saved = torch.load(tmp_path / f"model_{it}.pt", weights_only=True)
+        assert torch.equal(saved["weight"], weight), it
+    # Each snapshot was copied into the memory of the one before (its write was done).
+    assert len(memory[0]) == 2 and memory[0] == memory[1] == memory[2]

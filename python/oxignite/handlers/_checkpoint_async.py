@@ -24,34 +24,68 @@ from torch import nn
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), torch.dtype, torch.device)
 
 
-def snapshot(obj: Any) -> Any:
+class StoragePool:
+    """Host storages of an earlier snapshot, reused by the next one (same byte sizes): the
+    copy then costs a memcpy instead of fresh pages (page faults) each save. Only handed out
+    once that earlier snapshot is written (the saver waits for its write first)."""
+
+    def __init__(self) -> None:
+        self._free: dict[int, list[torch.UntypedStorage]] = {}
+        self._used: list[torch.UntypedStorage] = []
+
+    def take(self, nbytes: int, pinned: bool) -> torch.UntypedStorage | None:
+        free = self._free.get(nbytes)
+        while free:
+            storage = free.pop()
+            if storage.is_pinned() == pinned:
+                self._used.append(storage)
+                return storage
+        return None
+
+    def keep(self, storage: torch.UntypedStorage) -> None:
+        self._used.append(storage)
+
+    def recycle(self) -> None:
+        """The storages handed out since the last call become free (their write is done)."""
+        self._free = {}
+        for storage in self._used:
+            self._free.setdefault(storage.nbytes(), []).append(storage)
+        self._used = []
+
+
+def snapshot(obj: Any, pool: StoragePool | None = None) -> Any:
     """A copy of ``obj`` (a checkpoint: nested dicts, lists and tuples of state) that shares no
     tensor storage with it; tensors on a device are copied to the CPU. Returns once the copy is
-    complete, so the caller may change the live state right away."""
+    complete, so the caller may change the live state right away. With ``pool``, host storages
+    of the pool's earlier snapshot are reused (that snapshot must no longer be needed)."""
     memo: dict[Any, Any] = {}
     devices: set[torch.device] = set()
-    out = _snapshot(obj, memo, devices)
+    if pool is not None:
+        pool.recycle()
+    out = _snapshot(obj, memo, devices, pool)
     for device in devices:  # the non-blocking device-to-host copies of this snapshot
         torch.cuda.current_stream(device).synchronize()
     return out
 
 
-def _snapshot(obj: Any, memo: dict, devices: set) -> Any:
+def _snapshot(obj: Any, memo: dict, devices: set, pool: StoragePool | None) -> Any:
     if isinstance(obj, torch.Tensor):
-        return _copy_tensor(obj, memo, devices)
+        return _copy_tensor(obj, memo, devices, pool)
     cls = type(obj)
     if cls in (dict, OrderedDict):
-        return cls((k, _snapshot(v, memo, devices)) for k, v in obj.items())
+        return cls((k, _snapshot(v, memo, devices, pool)) for k, v in obj.items())
     if cls is list:
-        return [_snapshot(v, memo, devices) for v in obj]
+        return [_snapshot(v, memo, devices, pool) for v in obj]
     if cls is tuple:
-        return tuple(_snapshot(v, memo, devices) for v in obj)
+        return tuple(_snapshot(v, memo, devices, pool) for v in obj)
     if isinstance(obj, _IMMUTABLE):
         return obj
     return copy.deepcopy(obj)  # anything else torch.save can pickle
 
 
-def _copy_tensor(t: torch.Tensor, memo: dict, devices: set) -> torch.Tensor:
+def _copy_tensor(
+    t: torch.Tensor, memo: dict, devices: set, pool: StoragePool | None
+) -> torch.Tensor:
     plain = type(t) in (torch.Tensor, nn.Parameter)
     if not plain or t.layout is not torch.strided or t.is_quantized or t.is_nested:
         return t.detach().to("cpu", copy=True)
@@ -59,24 +93,33 @@ def _copy_tensor(t: torch.Tensor, memo: dict, devices: set) -> torch.Tensor:
     key = (storage.data_ptr(), storage.device, storage.nbytes())
     copied = memo.get(key)
     if copied is None:
-        copied = memo[key] = _copy_storage(storage, devices)
+        copied = memo[key] = _copy_storage(storage, devices, pool)
     out = torch.empty(0, dtype=t.dtype).set_(copied, t.storage_offset(), t.size(), t.stride())
     if type(t) is nn.Parameter:
         return nn.Parameter(out, requires_grad=t.requires_grad)
     return out.requires_grad_(t.requires_grad) if t.requires_grad else out
 
 
-def _copy_storage(storage: torch.UntypedStorage, devices: set) -> torch.UntypedStorage:
-    if storage.device.type == "cpu":
-        return storage.clone()
-    if storage.device.type == "cuda":
-        # Pinned host memory (torch caches it), filled without a sync per tensor.
-        host = torch.empty(storage.nbytes(), dtype=torch.uint8, pin_memory=True)
+def _copy_storage(
+    storage: torch.UntypedStorage, devices: set, pool: StoragePool | None
+) -> torch.UntypedStorage:
+    kind = storage.device.type
+    if kind not in ("cpu", "cuda"):
+        return storage.cpu()
+    nbytes = storage.nbytes()
+    pinned = kind == "cuda"  # filled without a sync per tensor
+    host = pool.take(nbytes, pinned) if pool is not None else None
+    if host is None:
+        host = torch.empty(nbytes, dtype=torch.uint8, pin_memory=pinned).untyped_storage()
+        if pool is not None:
+            pool.keep(host)
+    if nbytes:
         source = torch.empty(0, dtype=torch.uint8, device=storage.device).set_(storage)
-        host.copy_(source, non_blocking=True)
+        target = torch.empty(0, dtype=torch.uint8).set_(host)
+        target.copy_(source, non_blocking=pinned)
+    if pinned:
         devices.add(storage.device)
-        return host.untyped_storage()
-    return storage.cpu()
+    return host
 
 
 class BackgroundWriter:
