@@ -130,9 +130,7 @@ class BasicTimeProfiler:
         """Attaches the profiler to ``engine``: its next runs are timed by the core."""
         _check_engine(engine)
         if not engine.has_event_handler(self._as_first_started):
-            engine._event_handlers[Events.STARTED].insert(
-                0, (self._as_first_started, (engine,), {})
-            )
+            engine._event_handlers[Events.STARTED].insert(0, (self._as_first_started, (engine,), {}))
         self._engine = engine
         _start_profiling(engine, None)  # so that the STARTED firing itself is timed
 
@@ -327,9 +325,7 @@ class HandlersTimeProfiler:
         """Attaches the profiler to ``engine``: its next runs are timed by the core."""
         _check_engine(engine)
         if not engine.has_event_handler(self._as_first_started):
-            engine._event_handlers[Events.STARTED].insert(
-                0, (self._as_first_started, (engine,), {})
-            )
+            engine._event_handlers[Events.STARTED].insert(0, (self._as_first_started, (engine,), {}))
         self._engine = engine
         _start_profiling(engine, None)
 
@@ -406,15 +402,8 @@ class HandlersTimeProfiler:
             "{: " + ("<" if i < 2 else ">") + str(w) + "}  " for i, w in enumerate(widths)
         )
         sep = "".join("-" * w + "  " for w in widths)
-        headers = [
-            "Handler",
-            "Event Name",
-            "Total(s)",
-            "Min(s)/IDX",
-            "Max(s)/IDX",
-            "Mean(s)",
-            "Std(s)",
-        ]
+        headers = ["Handler", "Event Name", "Total(s)", "Min(s)/IDX", "Max(s)/IDX", "Mean(s)",
+                   "Std(s)"]
         lines = ["", sep, row_format.format(*headers), sep]
         for row in results[:-3]:
             row = list(row)
