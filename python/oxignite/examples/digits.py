@@ -234,10 +234,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         parallel = idist.Parallel(backend=args.backend, nproc_per_node=args.nproc)
     else:
         parallel = idist.Parallel(backend=None)
-    with (
-        parallel as p,
-        _launcher_ignores_stop_signals(args.nproc > 1 and not _launched_by_torchrun()),
-    ):
+    spawning = args.nproc > 1 and not _launched_by_torchrun()
+    with parallel as p, _launcher_ignores_stop_signals(spawning):
         p.run(digits_training.training, config)
     summary_path = out / SUMMARY_FILE
     return json.loads(summary_path.read_text()) if summary_path.exists() else {}
