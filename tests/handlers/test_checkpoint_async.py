@@ -224,13 +224,13 @@ def test_model_checkpoint_async_and_temp_file_cleanup(tmp_path: Path):
 def test_interpreter_exit_waits_for_the_pending_write(tmp_path: Path):
     script = textwrap.dedent(
         f"""
-        import pickle, time, types, torch
+        import pickle, threading, types, torch
         from oxignite.engine import Engine
         from oxignite.handlers import Checkpoint, DiskSaver
 
         class Pickler(pickle.Pickler):
             def dump(self, obj):
-                time.sleep(0.3)  # still writing when the script ends
+                threading.main_thread().join()  # writes only once the script has ended
                 return super().dump(obj)
 
         module = types.ModuleType("slow_pickle")
