@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 digits = pytest.importorskip("oxignite.examples.digits")
 
@@ -200,3 +201,52 @@ def test_profile_writes_a_trace_and_a_timeline(tmp_path: Path) -> None:
     assert expected | {"Checkpoint", "EarlyStopping", "OutputHandler"} <= names
     png = (profile / "timeline.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_with_a_save_and_one_line_then_resume_continues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, signum: int
+) -> None:
+    """Ctrl-C / SIGTERM while a batch of epoch 2 is loaded: the iteration finishes, the "last"
+    checkpoint is saved there, one line says how to continue; that command finishes the run
+    with every epoch validated once."""
+    from oxignite.examples import digits_training
+
+    real_load_data = digits_training.load_data
+
+    class SignalOnce(torch.utils.data.Dataset):
+        def __init__(self, dataset, at: int) -> None:
+            self.dataset, self.left = dataset, at
+
+        def __len__(self) -> int:
+            return len(self.dataset)
+
+        def __getitem__(self, index):
+            self.left -= 1
+            if self.left == 0:
+                os.kill(os.getpid(), signum)  # the demo's loader runs in this process
+            return self.dataset[index]
+
+    def load_data(seed: int = 0):
+        train, val = real_load_data(seed)
+        return SignalOnce(train, at=len(train) + 100), val
+
+    monkeypatch.setattr(digits_training, "load_data", load_data)
+    out = tmp_path / "run"
+    stopped = digits.main(["--epochs", "3", "--output-dir", str(out), "--no-progress"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Stopped")]
+    assert len(lines) == 1
+    assert stopped["stopped_by_signal"] == signal.Signals(signum).name
+    assert stopped["epoch"] == 2 and 22 < stopped["iteration"] < 44  # 22 batches per epoch
+    checkpoint = Path(stopped["checkpoint"])
+    assert checkpoint.name == f"last_checkpoint_{stopped['iteration']}.pt"
+    command = lines[0].split("To continue: ")[1].split()
+    assert command[1:] == [
+        "-m", "oxignite.examples.digits", "--resume", "--output-dir", str(out), "--epochs", "3"
+    ]  # fmt: skip
+
+    monkeypatch.setattr(digits_training, "load_data", real_load_data)
+    summary = digits.main([*command[3:], "--no-progress"])
+    assert summary["epochs"] == 3 and summary["start_epoch"] == 1
+    assert [r["epoch"] for r in summary["history"]] == [1, 2, 3]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

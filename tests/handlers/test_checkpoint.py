@@ -703,3 +703,52 @@ def test_process_killed_mid_write_leaves_only_a_temp_file(tmp_path):
     h(_engine_at(2))
     assert _pt_files(tmp_path) == ["model_1.pt", "model_2.pt"]
     assert torch.load(h.last_checkpoint, weights_only=True)["weight"].shape == (32, 32)
+
+
+# -- ignite's HAVE_ZERO flag and DiskSaver._save_func (ignite's own tests use them) ---------
+
+
+def test_have_zero_matches_ignite_and_torch():
+    from ignite.handlers.checkpoint import HAVE_ZERO as IGNITE_HAVE_ZERO
+    from oxignite.handlers.checkpoint import HAVE_ZERO
+
+    try:
+        from torch.distributed.optim import ZeroRedundancyOptimizer  # noqa: F401
+    except ImportError:
+        importable = False
+    else:
+        importable = True
+    assert HAVE_ZERO is IGNITE_HAVE_ZERO is importable
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_save_func_writes_as_ignites(tmp_path, atomic):
+    from ignite.handlers import DiskSaver as IgniteDiskSaver
+
+    state = {"w": torch.arange(6.0).view(2, 3), "step": 3}
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "ignite"
+    ours = DiskSaver(ours_dir, atomic=atomic)
+    theirs = IgniteDiskSaver(theirs_dir, atomic=atomic)
+    ours._save_func(state, ours_dir / "x.pt", torch.save)
+    theirs._save_func(state, theirs_dir / "x.pt", torch.save)
+    assert os.listdir(ours_dir) == os.listdir(theirs_dir) == ["x.pt"]
+    mine = torch.load(ours_dir / "x.pt", weights_only=True)
+    ignite_saved = torch.load(theirs_dir / "x.pt", weights_only=True)
+    assert mine["step"] == ignite_saved["step"] == 3
+    assert torch.equal(mine["w"], ignite_saved["w"])
+    assert (os.stat(ours_dir / "x.pt").st_mode & 0o777) == (os.stat(theirs_dir / "x.pt").st_mode & 0o777)
+
+
+def test_save_func_is_what_a_save_calls_and_only_on_the_saving_rank(tmp_path):
+    calls = []
+
+    class Recording(DiskSaver):
+        def _save_func(self, checkpoint, path, func):
+            calls.append((path.name, func))
+            super()._save_func(checkpoint, path, func)
+
+    Recording(tmp_path)({"a": torch.ones(1)}, "a.pt")
+    assert calls == [("a.pt", torch.save)]
+    Recording(tmp_path / "other", save_on_rank=1)({"a": torch.ones(1)}, "b.pt")  # rank 0 here
+    assert calls == [("a.pt", torch.save)]
+    assert os.listdir(tmp_path) == ["a.pt"]

@@ -6,6 +6,7 @@ This module checks arguments and keeps the API; the per-iteration work happens i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -346,6 +347,10 @@ class Engine:
             spec = native_spec(handler)
             if spec is not None:
                 self._core.set_native(event_id, handler, spec)
+        if getattr(type(handler), "_run_scope", None) is not None:
+            scoped = self.__dict__.setdefault("_run_scoped", [])  # see _run_in_scopes
+            if not any(h is handler for h in scoped):
+                scoped.append(handler)
         self.logger.debug(f"Added handler for event {event_name}")
         if event_filter is not None:
             # As in ignite, the handle holds the filter wrapper (with ``_parent``).
@@ -821,7 +826,22 @@ class Engine:
             state.dataloader = data
             self._core.epoch_hook = self._epoch_hook(data)
 
+        scoped = self.__dict__.get("_run_scoped")
+        if scoped:
+            return self._run_in_scopes(scoped)
         return self._internal_run()
+
+    def _run_in_scopes(self, scoped: list) -> State:
+        """Runs inside the ``_run_scope(engine)`` context of each handler object that defines
+        one and is still registered (TerminateOnSignal's signal handlers, Checkpoint's pending
+        asynchronous writes): entered when ``run()`` starts or resumes, exited however the
+        run ends (completed, terminated, interrupted or raising). Not ignite API: a hook
+        for oxignite's own handlers, paid once per ``run()``, never per iteration."""
+        scoped[:] = [h for h in scoped if self._core.has_handler(h)]
+        with contextlib.ExitStack() as stack:
+            for handler in list(scoped):
+                stack.enter_context(handler._run_scope(self))
+            return self._internal_run()
 
     # -- ignite's private surface -------------------------------------------------------
     # Subclasses written for ignite override some of these; the core honours the overrides

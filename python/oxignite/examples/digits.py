@@ -9,6 +9,9 @@ oxignite in the imports):
   optimizer and handler states, from which --resume continues (the epoch count goes on);
 - early stopping: with the defaults the run stops at about epoch 17 of 30, after 5 epochs
   without a better validation accuracy;
+- preemption: SIGTERM (what a cluster sends before it stops a job), SIGUSR1 or Ctrl-C stop the
+  run at the end of the current iteration, save the "last" checkpoint there and print the
+  one command that continues it exactly (a DeterministicEngine: same batches, same results);
 - TensorBoard logs; distributed data parallel on the CPU: --nproc 2 spawns 2 gloo processes
   (torchrun --nproc_per_node=2 -m oxignite.examples.digits works too), with the same sample
   order, global batches and exact evaluation whatever the number of processes.
@@ -28,12 +31,14 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 # The run folder's layout (digits_training writes it).
@@ -95,6 +100,16 @@ def last_checkpoint(ckpt_dir: Path) -> Path | None:
 
     files = sorted(ckpt_dir.glob("last_*.pt"), key=lambda p: (step_of(p), p.stat().st_mtime))
     return files[-1] if files else None
+
+
+def continue_command(config: dict) -> str:
+    """The command that continues a run stopped by a signal (the same options, --resume)."""
+    parts = [f"{Path(sys.executable).name} -m oxignite.examples.digits", "--resume"]
+    parts.append(f"--output-dir {config['output_dir']}")
+    parts.append(f"--epochs {config['epochs']}")
+    if config.get("nproc", 1) > 1:
+        parts.append(f"--nproc {config['nproc']}")
+    return " ".join(parts)
 
 
 def train_further_hint(config: dict, early_stopped: bool) -> str:
@@ -161,6 +176,22 @@ def finished_run_message(config: dict, epoch: int, stop_counter: int) -> str | N
     return None
 
 
+@contextlib.contextmanager
+def _launcher_ignores_stop_signals(spawning: bool) -> Iterator[None]:
+    """While --nproc processes run, the launcher ignores SIGTERM, SIGUSR1 and Ctrl-C: the
+    processes stop on them by themselves (saving first), and the launcher waits for them."""
+    if not spawning:
+        yield
+        return
+    stops = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in stops}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+
+
 def _launched_by_torchrun() -> bool:
     return all(k in os.environ for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE"))
 
@@ -203,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         parallel = idist.Parallel(backend=args.backend, nproc_per_node=args.nproc)
     else:
         parallel = idist.Parallel(backend=None)
-    with parallel as p:
+    spawning = args.nproc > 1 and not _launched_by_torchrun()
+    with parallel as p, _launcher_ignores_stop_signals(spawning):
         p.run(digits_training.training, config)
     summary_path = out / SUMMARY_FILE
     return json.loads(summary_path.read_text()) if summary_path.exists() else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from oxignite.examples.digits import (
     CHECKPOINT_DIR,
     SUMMARY_FILE,
     TENSORBOARD_DIR,
+    continue_command,
     last_checkpoint,
     tensorboard_command,
     train_further_hint,
@@ -34,6 +36,7 @@ from oxignite.handlers import (
     EarlyStopping,
     ProgressBar,
     TensorboardLogger,
+    TerminateOnSignal,
     global_step_from_engine,
 )
 from oxignite.metrics import Accuracy, Loss
@@ -137,7 +140,10 @@ def training(local_rank: int, config: dict) -> None:
     model = idist.auto_model(build_model())
     optimizer = idist.auto_optim(torch.optim.SGD(model.parameters(), lr=config["lr"], momentum=0.9))
     loss_fn = nn.CrossEntropyLoss()
-    trainer = create_supervised_trainer(model, optimizer, loss_fn, device=device)
+    # deterministic: a run stopped in the middle of an epoch continues with the same batches.
+    trainer = create_supervised_trainer(
+        model, optimizer, loss_fn, device=device, deterministic=True
+    )
     evaluator = create_supervised_evaluator(
         model, metrics={"accuracy": Accuracy(), "loss": Loss(loss_fn)}, device=device
     )
@@ -217,6 +223,10 @@ def training(local_rank: int, config: dict) -> None:
         include_self=True,
     )
     trainer.add_event_handler(Events.EPOCH_COMPLETED, last)
+    # SIGTERM (a cluster's notice), SIGUSR1 or Ctrl-C: finish the iteration, save, stop.
+    stop = TerminateOnSignal(signals=(signal.SIGTERM, signal.SIGUSR1, signal.SIGINT))
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, stop)
+    trainer.add_event_handler(Events.TERMINATE, last)
 
     start_epoch = 0
     if config["resume_from"]:
@@ -241,8 +251,35 @@ def training(local_rank: int, config: dict) -> None:
         tb_logger.close()
 
     idist.barrier()  # the files of rank 0 are all written
-    if rank == 0:
+    if rank == 0 and stop.stopped:
+        _write_stopped(config, out, trainer, stop, last)
+    elif rank == 0:
         _write_summary(config, out, trainer, history, start_epoch, world_size, elapsed)
+
+
+def _write_stopped(
+    config: dict, out: Path, trainer: Engine, stop: TerminateOnSignal, last: Checkpoint
+) -> None:
+    """After a stop by a signal: the summary file says so, and one line says how to go on."""
+    reason = stop.received_signal.name if stop.received_signal else "a signal to another process"
+    state = trainer.state
+    (out / SUMMARY_FILE).write_text(
+        json.dumps(
+            {
+                "stopped_by_signal": reason,
+                "epoch": state.epoch,
+                "iteration": state.iteration,
+                "checkpoint": str(last.last_checkpoint),
+                "max_epochs": config["epochs"],
+            },
+            indent=2,
+        )
+    )
+    print(
+        f"Stopped by {reason} at epoch {state.epoch}, iteration {state.iteration}; saved "
+        f"{last.last_checkpoint}. To continue: {continue_command(config)}",
+        flush=True,
+    )
 
 
 def _write_profile(folder: Path, trainer: Engine, evaluator: Engine) -> None:

@@ -40,6 +40,7 @@ from oxignite.handlers.param_scheduler import (
     create_lr_scheduler_with_warmup,
 )
 from oxignite.handlers.polyaxon_logger import PolyaxonLogger
+from oxignite.handlers.resume import find_latest_checkpoint, resume_from_latest
 from oxignite.handlers.state_param_scheduler import (
     ExpStateScheduler,
     LambdaStateScheduler,
@@ -51,6 +52,7 @@ from oxignite.handlers.state_param_scheduler import (
 from oxignite.handlers.stores import EpochOutputStore
 from oxignite.handlers.tensorboard_logger import TensorboardLogger
 from oxignite.handlers.terminate_on_nan import TerminateOnNan
+from oxignite.handlers.terminate_on_signal import TerminateOnSignal
 from oxignite.handlers.time_limit import TimeLimit
 from oxignite.handlers.time_profilers import BasicTimeProfiler, HandlersTimeProfiler
 from oxignite.handlers.timing import Timer
@@ -96,10 +98,13 @@ __all__ = [
     "StepStateScheduler",
     "TensorboardLogger",
     "TerminateOnNan",
+    "TerminateOnSignal",
     "TimeLimit",
     "Timer",
     "VisdomLogger",
     "WandBLogger",
     "create_lr_scheduler_with_warmup",
+    "find_latest_checkpoint",
     "global_step_from_engine",
+    "resume_from_latest",
 ]

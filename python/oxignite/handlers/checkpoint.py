@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import numbers
@@ -12,7 +13,7 @@ import sys
 import tempfile
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -22,15 +23,21 @@ from torch import nn
 import oxignite.distributed as idist
 from oxignite.base import Serializable
 from oxignite.engine import Engine, EventEnum, Events
+from oxignite.handlers._checkpoint_async import BackgroundWriter, StoragePool, snapshot
 from oxignite.handlers.utils import _tree_apply2
 from oxignite.utils import _tree_map
+
+# ignite's flag: whether ZeroRedundancyOptimizer exists (torch.distributed.optim, part of every
+# torch built with torch.distributed). Known without importing that module (~1 s).
+HAVE_ZERO = torch.distributed.is_available()
 
 
 def _is_zero_redundancy_optimizer(obj: Any) -> bool:
     # Looked up only if the user imported it: importing torch.distributed.optim costs ~1 s.
     module = sys.modules.get("torch.distributed.optim")
     cls = getattr(module, "ZeroRedundancyOptimizer", None)
-    return cls is not None and isinstance(obj, cls)
+    return HAVE_ZERO and cls is not None and isinstance(obj, cls)
+
 
 __all__ = ["BaseSaveHandler", "Checkpoint", "CheckpointEvents", "DiskSaver", "ModelCheckpoint"]
 
@@ -208,6 +215,11 @@ class Checkpoint(Serializable):
     # ------------------------------------------------------------------ helpers
     def _owns_filename(self, filename: str) -> bool:
         """Whether ``filename`` is a name this handler could give a checkpoint."""
+        return self._filename_fields(filename) is not None
+
+    def _filename_fields(self, filename: str) -> dict[str, str | None] | None:
+        """The ``global_step`` and ``score`` written in ``filename`` (None where the name has
+        none), if it is a name this handler could give a checkpoint; otherwise None."""
         name = next(iter(self.to_save)) if len(self.to_save) == 1 else "checkpoint"
         known = {
             "filename_prefix": self.filename_prefix,
@@ -222,13 +234,16 @@ class Checkpoint(Serializable):
             except (ValueError, KeyError, IndexError):
                 continue  # a pattern with format specs: claim nothing
             regex = re.escape(marked)
-            for field in ("score", "global_step"):
-                regex = regex.replace(re.escape(f"\0{field}\0"), ".*")
+            for field in ("score", "global_step"):  # the first one is captured
+                marker = re.escape(f"\0{field}\0")
+                regex = regex.replace(marker, f"(?P<{field}>.*)", 1).replace(marker, ".*")
             for field, value in known.items():  # str(): like ignite, any prefix is formatted
                 regex = regex.replace(re.escape(f"\0{field}\0"), re.escape(str(value)))
-            if re.fullmatch(regex, filename):
-                return True
-        return False
+            match = re.fullmatch(regex, filename)
+            if match is not None:
+                groups = match.groupdict()
+                return {"global_step": groups.get("global_step"), "score": groups.get("score")}
+        return None
 
     def _remove_temp_files(self) -> None:
         """Removes temporary files left by saves of this handler that were killed mid-write
@@ -243,12 +258,29 @@ class Checkpoint(Serializable):
 
     @property
     def last_checkpoint(self) -> str | Path | None:
-        """Path (with :class:`DiskSaver`) or filename of the most recently kept checkpoint."""
+        """Path (with :class:`DiskSaver`) or filename of the most recently kept checkpoint.
+        With an asynchronous DiskSaver, waits for the pending write first (raising its
+        failure), so the file exists."""
         if len(self._saved) < 1:
             return None
         if not isinstance(self.save_handler, DiskSaver):
             return self._saved[-1].filename
+        self.save_handler.wait()
         return self.save_handler.dirname / self._saved[-1].filename
+
+    @contextlib.contextmanager
+    def _run_scope(self, engine: Engine) -> Iterator[None]:
+        """The end of each run of the engine this handler is attached to waits for the
+        pending asynchronous write (``Engine._run_in_scopes``): its failure raises then,
+        unless the run itself raised (the failure then stays pending for the next save)."""
+        try:
+            yield
+        except BaseException:
+            if isinstance(self.save_handler, DiskSaver) and self.save_handler._writer is not None:
+                self.save_handler._writer.wait(raise_error=False)
+            raise
+        if isinstance(self.save_handler, DiskSaver):
+            self.save_handler.wait()
 
     def _check_lt_n_saved(self, or_equal: bool = False) -> bool:
         if self.n_saved is None:
@@ -509,12 +541,34 @@ class DiskSaver(BaseSaveHandler):
     leaves a partial file under the final name; a temporary file left by a hard crash does not
     end in ``.pt`` and is never mistaken for a checkpoint.
 
+    With ``async_save=True`` (oxignite only; ignite writes synchronously) a save returns as
+    soon as a snapshot of the checkpoint is taken in memory: every tensor is copied away from
+    the live training state (device tensors to the CPU, so the file holds CPU tensors, which
+    ``load_state_dict`` of models and optimizers moves back), and the serialization and the
+    (atomic) write run in a background thread while training goes on. Rules:
+
+    - at most one write is in flight: the next save first waits for it to finish;
+    - a failed write raises in the training process, at the next save, at :meth:`wait`, or
+      when the run ends (an exception of the run itself is not masked: the failure then
+      stays pending); the removals queued behind a failed write are dropped;
+    - the end of a run (completed, terminated, interrupted or raising) waits for the pending
+      write, as does the interpreter's exit, so nothing is lost;
+    - removals of superseded files (``n_saved``) and temp-file cleanups run after the write
+      that supersedes them has landed; :attr:`Checkpoint.last_checkpoint` waits for the
+      pending write, so the path it gives exists;
+    - ``Checkpoint.SAVED_CHECKPOINT`` fires once the snapshot is taken.
+
+    The snapshot costs a copy of the state in host memory, kept between saves and reused by
+    the next one (so each save is one memory copy, without fresh pages); the serialization
+    and the write then overlap training, and take CPU time beside it.
+
     Args:
         dirname: directory where checkpoints are written.
         atomic: write through a temporary file and rename (see above).
         create_dir: create ``dirname`` if it does not exist.
         require_empty: raise if ``dirname`` already contains ``.pt`` files.
         save_on_rank: the only rank that writes/removes files in distributed runs.
+        async_save: write in a background thread from an in-memory snapshot (see above).
         kwargs: extra keyword arguments for ``torch.save``.
 
     Example::
@@ -522,6 +576,8 @@ class DiskSaver(BaseSaveHandler):
         from oxignite.handlers import Checkpoint, DiskSaver
         saver = DiskSaver("/tmp/models", create_dir=True, require_empty=False)
         handler = Checkpoint({"model": model}, saver, n_saved=3)
+        # training goes on while the file is written:
+        handler = Checkpoint({"model": model}, DiskSaver("/tmp/models", async_save=True))
     """
 
     def __init__(
@@ -531,12 +587,22 @@ class DiskSaver(BaseSaveHandler):
         create_dir: bool = True,
         require_empty: bool = True,
         save_on_rank: int = 0,
+        *,
+        async_save: bool = False,
         **kwargs: Any,
     ):
+        if not isinstance(async_save, bool):
+            raise TypeError(f"Argument async_save should be a bool, got {async_save!r}")
         self.dirname = Path(dirname).expanduser()
         self._atomic = atomic
         self.save_on_rank = save_on_rank
         self.kwargs = kwargs
+        self.async_save = async_save
+        self._writer = (
+            BackgroundWriter(f"oxignite-checkpoint:{self.dirname}") if async_save else None
+        )
+        # The snapshot's host memory, kept between saves and reused (no page faults each save).
+        self._pool = StoragePool() if async_save else None
         if idist.get_rank() == save_on_rank:
             self._check_and_setup(self.dirname, create_dir, require_empty)
 
@@ -559,18 +625,31 @@ class DiskSaver(BaseSaveHandler):
         if idist.get_rank() != self.save_on_rank:
             return
         path = self.dirname / filename
-        if not self._atomic:
-            torch.save(checkpoint, path, **self.kwargs)
+        if self._writer is None:
+            self._save_func(checkpoint, path, torch.save)
             return
-        self._atomic_save(checkpoint, path)
+        self._writer.wait()  # at most one write in flight (and one snapshot in memory)
+        state = snapshot(checkpoint, self._pool)
+        self._writer.start(lambda: self._save_func(state, path, torch.save))
 
-    def _atomic_save(self, checkpoint: Mapping, path: Path) -> None:
+    def wait(self) -> None:
+        """Waits for the pending asynchronous write, if any, and raises its failure (once).
+        Nothing to do without ``async_save``."""
+        if self._writer is not None:
+            self._writer.wait()
+
+    def _save_func(self, checkpoint: Mapping, path: Path, func: Callable) -> None:
+        """Writes ``checkpoint`` to ``path`` with ``func`` (``torch.save``'s signature), through
+        a temporary file when atomic (ignite's method of the same name)."""
+        if not self._atomic:
+            func(checkpoint, path, **self.kwargs)
+            return
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=str(self.dirname)
         )
         try:
             with os.fdopen(fd, "wb") as f:
-                torch.save(checkpoint, f, **self.kwargs)
+                func(checkpoint, f, **self.kwargs)
                 f.flush()
                 os.fsync(f.fileno())
             # mkstemp creates files with mode 0600; make them readable like a normal file.
@@ -588,13 +667,24 @@ class DiskSaver(BaseSaveHandler):
     def remove(self, filename: str) -> None:
         if idist.get_rank() != self.save_on_rank:
             return
-        (self.dirname / filename).unlink()
+        path = self.dirname / filename
+        if self._writer is None:
+            path.unlink()
+        else:  # after the write that supersedes it has landed
+            self._writer.then(lambda: path.unlink(missing_ok=True))
 
     def _remove_temp_files(self, owns: Callable[[str], bool]) -> None:
         """Removes this saver's temporary files (left by a process killed while writing) whose
-        final name satisfies ``owns``; files of other writers and other names stay."""
+        final name satisfies ``owns``; files of other writers and other names stay. With
+        ``async_save``, after the write in flight (whose own temporary file must stay)."""
         if idist.get_rank() != self.save_on_rank or not self._atomic:
             return
+        if self._writer is None:
+            self._remove_temp_files_now(owns)
+        else:
+            self._writer.then(lambda: self._remove_temp_files_now(owns))
+
+    def _remove_temp_files_now(self, owns: Callable[[str], bool]) -> None:
         try:
             names = os.listdir(self.dirname)
         except OSError:
@@ -697,6 +787,7 @@ class ModelCheckpoint(Checkpoint):
             raise RuntimeError(  # noqa: TRY004 - same exception type as ignite
                 f"Internal error, save_handler should be DiskSaver, but has {type(self.save_handler)}."
             )
+        self.save_handler.wait()
         return self.save_handler.dirname / self._saved[-1].filename
 
     def __call__(self, engine: Engine, to_save: Mapping) -> None:  # type: ignore[override]
