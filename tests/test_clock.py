@@ -11,7 +11,7 @@ import time
 
 from oxignite._core import Gate, NativeTimer
 from oxignite.engine import Engine, Events
-from oxignite.engine.natives import set_native
+from oxignite.engine.natives import NativeSpec, set_native
 
 
 def test_native_timer_starts_on_perf_counters_clock():
@@ -49,7 +49,7 @@ def test_gate_deadline_is_read_on_time_time():
     engine = Engine(process)
     engine.add_event_handler(Events.ITERATION_COMPLETED, handler)
     gate = Gate()
-    assert set_native(engine, Events.ITERATION_COMPLETED, handler, "gate", gate)
+    assert set_native(engine, Events.ITERATION_COMPLETED, handler, NativeSpec.gate(gate))
     deadline = time.time() + 0.05
     gate.arm(0, 10**9, 1, deadline, math.inf)
     engine.run(range(60))
