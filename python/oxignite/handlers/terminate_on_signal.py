@@ -12,8 +12,8 @@ from typing import Any
 
 import oxignite.distributed as idist
 from oxignite._core import Gate
-from oxignite.engine.natives import NativeSpec
 from oxignite.engine import Engine
+from oxignite.engine.natives import NativeSpec
 
 __all__ = ["TerminateOnSignal"]
 
