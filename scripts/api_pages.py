@@ -59,8 +59,7 @@ PAGES = [
     ("accelerate.md", "oxignite.accelerate", ["oxignite.accelerate"],
      "Run an unchanged ignite project on oxignite's engine."),
     ("natives.md", "oxignite.natives", ["oxignite.natives"],
-     "The switch that turns the core's native fast paths off (the Python paths are the "
-     "reference)."),
+     "The switch that turns the core's native fast paths off (the reference Python paths)."),
 ]
 
 
