@@ -13,6 +13,14 @@ non-distributed CPU tests in two modes:
 - ``accelerate``: the suite runs unchanged under ``python -m oxignite.accelerate -m pytest``:
   pytorch-ignite's handlers and metrics on oxignite's engine.
 
+With ``--distributed`` the script runs the tests ignite marks ``distributed`` instead, as
+ignite's ``tests/run_cpu_tests.sh`` runs them: pytest-xdist ``--dist=each`` over ``--world-size``
+(default 2) worker processes, each a rank of one gloo process group on CPU (``WORLD_SIZE`` set,
+``CUDA_VISIBLE_DEVICES=""``). A test counts once: passed when every rank passed it. In the
+``accelerate`` mode the workers (and the processes the tests spawn) install the accelerate hook
+from a ``sitecustomize`` put on their ``PYTHONPATH``. ``--modes ignite`` runs the suite on
+pytorch-ignite itself, unchanged: the baseline.
+
 Each test file runs in its own pytest process (``-p no:cacheprovider``, distributed, TPU and
 multi-node tests deselected with ignite's own markers, ``CUDA_VISIBLE_DEVICES=""`` so GPU
 cases skip themselves, ClearML's repository detection run synchronously: see ``suite_env``),
@@ -25,6 +33,8 @@ Usage:
     python scripts/ignite_conformance.py --sdist /path/to/pytorch-ignite-0.5.5[.tar.gz]
     python scripts/ignite_conformance.py --paths tests/ignite/engine --failures
     python scripts/ignite_conformance.py --modes accelerate --json results.json
+    python scripts/ignite_conformance.py --distributed --paths tests/ignite/distributed
+    python scripts/ignite_conformance.py --distributed --modes ignite   # the baseline
 
 Exit status: 0 when every run finished (whatever its results), 1 when a file's run
 crashed or timed out, 2 for bad arguments, 1 with a message for a download that failed;
@@ -51,6 +61,8 @@ from pathlib import Path
 
 VERSION = "0.5.5"
 MODES = ("rewrite", "accelerate")
+# "ignite": the suite unchanged on pytorch-ignite itself, the baseline (not a default mode).
+MODE_CHOICES = (*MODES, "ignite")
 DEFAULT_PATHS = (
     "tests/ignite/engine",
     "tests/ignite/handlers",
@@ -61,6 +73,14 @@ DEFAULT_PATHS = (
 )
 # ignite's own markers for tests that need several processes or a TPU.
 DESELECT = "not distributed and not tpu and not multinode_distributed"
+# --distributed: what ignite's run_cpu_tests.sh selects for its multi-process run (its "-m
+# distributed"), less the TPU and multi-node tests, which need hardware or several hosts.
+DISTRIBUTED = "distributed and not tpu and not multinode_distributed"
+# The files of ignite's suite that hold tests marked distributed (the --distributed default).
+DISTRIBUTED_PATHS = ("tests/ignite/distributed", "tests/ignite/engine", "tests/ignite/handlers")
+# The accelerate mode's hook in every process of a distributed run: the xdist workers and
+# what they spawn start as plain `python`, which imports `sitecustomize` first.
+ACCELERATE_SITECUSTOMIZE = "import oxignite.accelerate\n\noxignite.accelerate.install()\n"
 # Tests that take minutes each on any engine; --skip-slow leaves them out. The three resume
 # tests train for ~12 of tests/ignite/engine's ~13 minutes on ignite's own engine.
 SLOW = (
@@ -157,6 +177,9 @@ def prepare(source_root: Path, work: Path, mode: str) -> Path:
     root = work / mode
     shutil.copytree(source_root / "tests", root / "tests")
     (root / "pytest.ini").write_text(PYTEST_INI)
+    if mode == "accelerate":
+        (root / "accelerate_site").mkdir()
+        (root / "accelerate_site" / "sitecustomize.py").write_text(ACCELERATE_SITECUSTOMIZE)
     if mode == "rewrite":
         for path in (root / "tests").rglob("*.py"):
             if str(path.relative_to(root)) in HARNESS:
@@ -231,19 +254,29 @@ def suite_env(work: Path) -> dict[str, str]:
 
 def run_file(
     python: str, root: Path, mode: str, path: str, timeout: float, skip_slow: bool,
-    env: dict[str, str],
+    env: dict[str, str], world_size: int = 0,
 ) -> FileResult:
     """Run one test file of the suite in its own pytest process, with ``env`` (``suite_env``)
-    over this process's environment."""
+    over this process's environment; with ``world_size`` > 0, its distributed tests on that
+    many xdist workers (``--dist=each``), one rank each."""
     result = FileResult(path=path, mode=mode)
     report = root / ".reports" / (path.replace("/", "__") + ".xml")
     report.parent.mkdir(exist_ok=True)
     prefix = ["-m", "oxignite.accelerate"] if mode == "accelerate" else []
     cmd = [python, *prefix, "-m", "pytest", path, "-q", "-p", "no:cacheprovider",
-           "-m", DESELECT, f"--junitxml={report}", "-o", "junit_family=xunit1"]
+           "-m", DISTRIBUTED if world_size else DESELECT, f"--junitxml={report}",
+           "-o", "junit_family=xunit1"]
+    env = {**os.environ, **env}
+    if world_size:
+        cmd += ["--dist=each", "--tx", f"{world_size}*popen//python={python}"]
+        env["WORLD_SIZE"] = str(world_size)
+        if mode == "accelerate":
+            site = root / "accelerate_site"
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(site), env.get("PYTHONPATH", "")) if p
+            )
     if skip_slow:
         cmd += [f"--deselect={test}" for test in SLOW if test.startswith(path + "::")]
-    env = {**os.environ, **env}
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
@@ -260,26 +293,42 @@ def run_file(
         result.status = "crashed"
         result.failures.append((proc.stdout + proc.stderr).strip()[-1500:])
         return result
-    for case in ET.parse(report).getroot().iter("testcase"):
-        test_id = node_id(path, case)
-        outcome = {child.tag for child in case}
-        bad = "failure" if "failure" in outcome else "error" if "error" in outcome else None
-        if bad is not None:
+    for test_id, (bad, line) in case_outcomes(path, ET.parse(report).getroot()).items():
+        if bad in ("failure", "error"):
             if bad == "failure":
                 result.failed += 1
             else:
                 result.errors += 1
             reason = known_reason(mode, test_id)
-            line = f"{bad.upper()} {test_id}: {_first_line(case, bad)}"
+            line = f"{bad.upper()} {test_id}: {line}"
             if reason is None:
                 result.failures.append(line)
             else:
                 result.known.append(f"{line} (known: {reason})")
-        elif "skipped" in outcome:
+        elif bad == "skipped":
             result.skipped += 1
         else:
             result.passed += 1
     return result
+
+
+# Outcomes from worst to best: a test run on several ranks (xdist --dist=each reports it once
+# per worker) counts once, with its worst outcome.
+_SEVERITY = ("failure", "error", "skipped", "passed")
+
+
+def case_outcomes(path: str, junit: ET.Element) -> dict[str, tuple[str, str]]:
+    """Each test id of a junit report -> (its worst outcome, the first line of its error)."""
+    outcomes: dict[str, tuple[str, str]] = {}
+    for case in junit.iter("testcase"):
+        tags = {child.tag for child in case}
+        bad = next(t for t in _SEVERITY if t in tags or t == "passed")
+        line = _first_line(case, bad) if bad in ("failure", "error") else ""
+        test_id = node_id(path, case)
+        known = outcomes.get(test_id)
+        if known is None or _SEVERITY.index(bad) < _SEVERITY.index(known[0]):
+            outcomes[test_id] = (bad, line)
+    return outcomes
 
 
 def _first_line(case: ET.Element, tag: str) -> str:
@@ -326,9 +375,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sdist", type=Path, help="the sdist .tar.gz, or its unpacked folder "
                         "(default: download it with pip)")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--paths", nargs="+", default=list(DEFAULT_PATHS),
-                        help="test files or folders of the suite (default: %(default)s)")
+    parser.add_argument("--modes", nargs="+", choices=MODE_CHOICES, default=list(MODES),
+                        help="default: %(default)s; 'ignite' runs pytorch-ignite itself")
+    parser.add_argument("--paths", nargs="+", help="test files or folders of the suite "
+                        f"(default: {' '.join(DEFAULT_PATHS)}; with --distributed: "
+                        f"{' '.join(DISTRIBUTED_PATHS)})")
+    parser.add_argument("--distributed", action="store_true",
+                        help="run the tests marked distributed instead, on --world-size "
+                        "xdist workers (gloo, CPU), one file at a time")
+    parser.add_argument("--world-size", type=int, default=2,
+                        help="processes of a --distributed run (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per file")
     parser.add_argument("--skip-slow", action="store_true",
                         help="deselect the few tests that take minutes (see SLOW)")
@@ -342,6 +398,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.timeout <= 0:
         parser.error(f"--timeout must be positive, got {args.timeout}")
+    if args.world_size < 2:
+        parser.error(f"--world-size must be at least 2, got {args.world_size}")
+    if args.paths is None:
+        args.paths = list(DISTRIBUTED_PATHS if args.distributed else DEFAULT_PATHS)
+    world_size = args.world_size if args.distributed else 0
+    # The suite's distributed fixtures share fixed files (/tmp/free_port holds the rendezvous
+    # port): two distributed files at once would mix their ranks.
+    jobs_at_once = 1 if args.distributed else args.jobs
 
     with tempfile.TemporaryDirectory(prefix="ignite-conformance-") as tmp:
         work = Path(tmp)
@@ -350,20 +414,27 @@ def main(argv: list[str] | None = None) -> int:
         jobs = []
         for mode in args.modes:
             root = prepare(source_root, work, mode)
-            jobs += [(root, mode, path) for path in test_files(root, args.paths)]
+            files = test_files(root, args.paths)
+            if world_size:
+                # Only the files with distributed tests: each run starts world_size workers.
+                files = [f for f in files if "mark.distributed" in (root / f).read_text()]
+            jobs += [(root, mode, path) for path in files]
         env = suite_env(work)
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        with ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
             results = list(pool.map(
                 lambda job: run_file(
-                    args.python, job[0], job[1], job[2], args.timeout, args.skip_slow, env
+                    args.python, job[0], job[1], job[2], args.timeout, args.skip_slow, env,
+                    world_size,
                 ),
                 jobs,
             ))
         elapsed = time.perf_counter() - started
 
+    selection = (f"selected: {DISTRIBUTED}, {world_size} processes, gloo" if world_size
+                 else f"deselected: {DESELECT}")
     print(f"pytorch-ignite {VERSION} test suite vs oxignite "
-          f"({len(jobs)} file runs, {elapsed:.0f} s; deselected: {DESELECT}; CPU only)\n")
+          f"({len(jobs)} file runs, {elapsed:.0f} s; {selection}; CPU only)\n")
     print(markdown_table(results, args.modes))
     if args.failures:
         for r in results:
