@@ -17,6 +17,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from oxignite.distributed import slurm
+
 __all__ = [
     "available_backends",
     "backend",
@@ -114,6 +116,9 @@ def _get_topology() -> _Topology:
     if _topology is not None and _topology.group is group:
         return _topology
     local_rank = _env_int("LOCAL_RANK")
+    if local_rank is None and "SLURM_JOB_ID" in os.environ:
+        # A process group made by hand in a SLURM task: the task's local id.
+        local_rank = _env_int("SLURM_LOCALID")
     if local_rank is None:
         local_rank = _ext_local_rank
     node_rank = _env_int("GROUP_RANK")
@@ -295,7 +300,10 @@ def initialize(backend: str, **kwargs: Any) -> None:
     """Create the default process group of a run launched from outside (torchrun, SLURM...).
 
     Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT from the environment; any
-    missing variable gets a single-process default (RANK=0, WORLD_SIZE=1...). Keyword arguments:
+    missing variable gets a single-process default (RANK=0, WORLD_SIZE=1...). In a SLURM job
+    (``SLURM_JOB_ID`` set) they are set from SLURM's variables first, as ignite does (see
+    :mod:`oxignite.distributed.slurm`); ``rank`` and ``world_size`` may not be given then.
+    Keyword arguments:
     ``init_method`` (default "env://"), ``timeout`` (seconds or timedelta), ``rank`` and
     ``world_size`` (with a non-env init_method).
 
@@ -324,7 +332,9 @@ def initialize(backend: str, **kwargs: Any) -> None:
     if kwargs:
         raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
 
-    _env_backup = dict(os.environ)
+    backup = dict(os.environ)
+    if "SLURM_JOB_ID" in os.environ:
+        slurm.setup_env_in_slurm(rank, world_size)
     required = ["RANK", "LOCAL_RANK", "WORLD_SIZE"]
     present = [k in os.environ for k in required]
     if any(present) and not all(present):
@@ -334,6 +344,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
     os.environ.setdefault("LOCAL_RANK", "0")
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     os.environ.setdefault("MASTER_PORT", "15000")
+    _env_backup = backup
 
     pg_kwargs: dict = {}
     if timeout is not None:

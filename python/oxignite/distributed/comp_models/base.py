@@ -27,6 +27,9 @@ from oxignite.distributed import comp
 
 __all__ = ["ComputationModel", "_SerialModel"]
 
+# ignite's flag for torch > 1.12 (MPS support); oxignite needs torch >= 2.1, so always true.
+_torch_version_gt_112 = True
+
 # Safe-mode broadcast tells non-source ranks what the source sends in a fixed-size descriptor:
 # [kind, dtype index, ndim, *shape], padded with -1 (the reduction is a MAX over ranks).
 _TENSOR, _NUMBER, _STR, _PATH = range(4)
@@ -235,6 +238,8 @@ class ComputationModel(metaclass=ABCMeta):
         # Longest UTF-8 byte length over ranks: every rank pads its string to it.
         size = torch.tensor([len(text.encode("utf-8"))])
         return int(self._run_op(size, device, self._do_all_reduce, "MAX").item())
+
+    _get_max_length = _max_length  # ignite's name
 
     def _placeholder(self, value: Any, device: torch.device) -> Any:
         # Safe-mode broadcast: the source describes its value, the others build a placeholder.
