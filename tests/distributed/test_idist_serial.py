@@ -238,7 +238,7 @@ def test_parallel_backend_without_nproc_joins_environment(free_port: int) -> Non
 
 
 def test_parallel_checks_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match="should be None"):
+    with pytest.raises(ValueError, match="argument .nproc_per_node. should be also None"):
         idist.Parallel(nproc_per_node=2)
     with pytest.raises(ValueError, match="Unknown backend"):
         idist.Parallel(backend="nope")

@@ -296,6 +296,15 @@ def _serial_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def tcp_init_message(init_method: str) -> str:
+    # Every rank would bind the same address; env:// with MASTER_ADDR/PORT does it right.
+    return (
+        f"TCP initialization via init_method='{init_method}' will hang. To fix this, please "
+        "configure MASTER_ADDR and MASTER_PORT in the environment and use 'env://' (or omit "
+        "init_method)."
+    )
+
+
 def initialize(backend: str, **kwargs: Any) -> None:
     """Create the default process group of a run launched from outside (torchrun, SLURM...).
 
@@ -321,11 +330,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
         raise RuntimeError("A default process group is already initialized")
     init_method = kwargs.pop("init_method", None) or "env://"
     if init_method.startswith("tcp://"):
-        # Every rank would bind the same address; env:// with MASTER_ADDR/PORT does it right.
-        raise ValueError(
-            f"init_method={init_method!r} is not supported: set MASTER_ADDR and MASTER_PORT "
-            "and use 'env://' (or leave init_method out)"
-        )
+        raise ValueError(tcp_init_message(init_method))
     rank = kwargs.pop("rank", None)
     world_size = kwargs.pop("world_size", None)
     timeout = kwargs.pop("timeout", None)

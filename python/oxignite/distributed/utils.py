@@ -128,7 +128,7 @@ def _set_model(model: Any, temporary: bool = False) -> None:
     _SerialModel())``, which re-reads the context on the next call) is accepted: it forgets
     the cached node layout."""
     if not isinstance(model, _SerialModel):
-        raise ValueError(
+        raise TypeError(
             "Argument model should be a _SerialModel: oxignite reads the computation model "
             f"from torch.distributed and can not be given another one, got {type(model)}"
         )
@@ -406,7 +406,7 @@ def show_config(logger: logging.Logger | None = None) -> None:
 
         idist.show_config()  # distributed configuration: serial, backend: None, ...
     """
-    logger = logger or setup_logger("oxignite.distributed")
+    logger = logger or setup_logger(__name__)
     logger.info(f"distributed configuration: {comp.model_name()}")
     logger.info(f"backend: {comp.backend()}")
     logger.info(f"device: {comp.device().type}")

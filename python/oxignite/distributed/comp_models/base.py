@@ -241,6 +241,19 @@ class ComputationModel(metaclass=ABCMeta):
 
     _get_max_length = _max_length  # ignite's name
 
+    # ignite's helpers under its names (its tests call them): a string as one row of UTF-8
+    # bytes and its length, and the safe-mode placeholder of a non-source rank.
+    @staticmethod
+    def _encode_str(x: str, device: torch.device, size: int) -> torch.Tensor:
+        return _encode_str(x, size, device)
+
+    @staticmethod
+    def _decode_str(xs: torch.Tensor) -> list[str]:
+        return _decode_str(xs)
+
+    def _setup_placeholder(self, x: Any, device: torch.device, is_src: bool) -> Any:
+        return self._placeholder(x if is_src else None, device)
+
     def _placeholder(self, value: Any, device: torch.device) -> Any:
         # Safe-mode broadcast: the source describes its value, the others build a placeholder.
         desc = torch.full((3 + _MAX_NDIM,), -1, dtype=torch.long)
