@@ -256,14 +256,23 @@ def run_file(
     python: str, root: Path, mode: str, path: str, timeout: float, skip_slow: bool,
     env: dict[str, str], world_size: int = 0,
 ) -> FileResult:
-    """Run one test file of the suite in its own pytest process, with ``env`` (``suite_env``)
-    over this process's environment; with ``world_size`` > 0, its distributed tests on that
-    many xdist workers (``--dist=each``), one rank each."""
-    result = FileResult(path=path, mode=mode)
-    report = root / ".reports" / (path.replace("/", "__") + ".xml")
+    """Run one test file of the suite in its own pytest process (see ``run_files``)."""
+    return run_files(python, root, mode, [path], timeout, skip_slow, env, world_size)[0]
+
+
+def run_files(
+    python: str, root: Path, mode: str, paths: list[str], timeout: float, skip_slow: bool,
+    env: dict[str, str], world_size: int = 0,
+) -> list[FileResult]:
+    """Run test files of the suite in one pytest process, with ``env`` (``suite_env``) over
+    this process's environment; with ``world_size`` > 0, their distributed tests on that
+    many xdist workers (``--dist=each``), one rank each. One result per file."""
+    results = {path: FileResult(path=path, mode=mode) for path in paths}
+    name = paths[0] if len(paths) == 1 else f"{mode}-{len(paths)}-files"
+    report = root / ".reports" / (name.replace("/", "__") + ".xml")
     report.parent.mkdir(exist_ok=True)
     prefix = ["-m", "oxignite.accelerate"] if mode == "accelerate" else []
-    cmd = [python, *prefix, "-m", "pytest", path, "-q", "-p", "no:cacheprovider",
+    cmd = [python, *prefix, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
            "-m", DISTRIBUTED if world_size else DESELECT, f"--junitxml={report}",
            "-o", "junit_family=xunit1"]
     env = {**os.environ, **env}
@@ -276,24 +285,31 @@ def run_file(
                 p for p in (str(site), env.get("PYTHONPATH", "")) if p
             )
     if skip_slow:
-        cmd += [f"--deselect={test}" for test in SLOW if test.startswith(path + "::")]
+        cmd += [f"--deselect={test}" for test in SLOW
+                if any(test.startswith(path + "::") for path in paths)]
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        result.status = "timeout"
-        result.seconds = time.perf_counter() - start
-        return result
-    result.seconds = time.perf_counter() - start
-    print(f"  {mode}: {path} ({result.seconds:.0f} s)", file=sys.stderr, flush=True)
+        for result in results.values():
+            result.status = "timeout"
+            result.seconds = time.perf_counter() - start
+        return list(results.values())
+    seconds = time.perf_counter() - start
+    print(f"  {mode}: {' '.join(paths)} ({seconds:.0f} s)", file=sys.stderr, flush=True)
+    for result in results.values():
+        result.seconds = seconds
     # pytest exit codes: 0 passed, 1 tests failed, 2 interrupted/collection errors,
     # 5 nothing collected; anything else (or no report) is a crash.
     if not report.exists() or proc.returncode not in (0, 1, 2, 5):
-        result.status = "crashed"
-        result.failures.append((proc.stdout + proc.stderr).strip()[-1500:])
-        return result
-    for test_id, (bad, line) in case_outcomes(path, ET.parse(report).getroot()).items():
+        for result in results.values():
+            result.status = "crashed"
+        results[paths[0]].failures.append((proc.stdout + proc.stderr).strip()[-1500:])
+        return list(results.values())
+    outcomes = case_outcomes(paths, ET.parse(report).getroot())
+    for test_id, (path, bad, line) in outcomes.items():
+        result = results[path]
         if bad in ("failure", "error"):
             if bad == "failure":
                 result.failed += 1
@@ -309,7 +325,7 @@ def run_file(
             result.skipped += 1
         else:
             result.passed += 1
-    return result
+    return list(results.values())
 
 
 # Outcomes from worst to best: a test run on several ranks (xdist --dist=each reports it once
@@ -317,17 +333,29 @@ def run_file(
 _SEVERITY = ("failure", "error", "skipped", "passed")
 
 
-def case_outcomes(path: str, junit: ET.Element) -> dict[str, tuple[str, str]]:
-    """Each test id of a junit report -> (its worst outcome, the first line of its error)."""
-    outcomes: dict[str, tuple[str, str]] = {}
+def case_file(paths: list[str], case: ET.Element) -> str:
+    """Which of ``paths`` a junit test case (or collection error) belongs to."""
+    owner = case.get("classname") or case.get("name") or ""
+    for path in paths:
+        module = path[: -len(".py")].replace("/", ".")
+        if owner == module or owner.startswith(module + "."):
+            return path
+    return paths[0]
+
+
+def case_outcomes(paths: list[str], junit: ET.Element) -> dict[str, tuple[str, str, str]]:
+    """Each test id of a junit report -> (its file, its worst outcome, the first line of its
+    error)."""
+    outcomes: dict[str, tuple[str, str, str]] = {}
     for case in junit.iter("testcase"):
         tags = {child.tag for child in case}
         bad = next(t for t in _SEVERITY if t in tags or t == "passed")
         line = _first_line(case, bad) if bad in ("failure", "error") else ""
+        path = case_file(paths, case)
         test_id = node_id(path, case)
         known = outcomes.get(test_id)
-        if known is None or _SEVERITY.index(bad) < _SEVERITY.index(known[0]):
-            outcomes[test_id] = (bad, line)
+        if known is None or _SEVERITY.index(bad) < _SEVERITY.index(known[1]):
+            outcomes[test_id] = (path, bad, line)
     return outcomes
 
 
@@ -385,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                         "xdist workers (gloo, CPU), one file at a time")
     parser.add_argument("--world-size", type=int, default=2,
                         help="processes of a --distributed run (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds per file")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="seconds per file (with --distributed: per mode)")
     parser.add_argument("--skip-slow", action="store_true",
                         help="deselect the few tests that take minutes (see SLOW)")
     parser.add_argument("--jobs", type=int, default=1, help="files run at once")
@@ -416,25 +445,28 @@ def main(argv: list[str] | None = None) -> int:
             root = prepare(source_root, work, mode)
             files = test_files(root, args.paths)
             if world_size:
-                # Only the files with distributed tests: each run starts world_size workers.
+                # The files with distributed tests, in one session per mode (each session
+                # starts world_size workers), as ignite's run_cpu_tests.sh runs them.
                 files = [f for f in files if "mark.distributed" in (root / f).read_text()]
-            jobs += [(root, mode, path) for path in files]
+                jobs.append((root, mode, files))
+            else:
+                jobs += [(root, mode, [path]) for path in files]
         env = suite_env(work)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
-            results = list(pool.map(
-                lambda job: run_file(
+            results = [result for results in pool.map(
+                lambda job: run_files(
                     args.python, job[0], job[1], job[2], args.timeout, args.skip_slow, env,
                     world_size,
                 ),
                 jobs,
-            ))
+            ) for result in results]
         elapsed = time.perf_counter() - started
 
     selection = (f"selected: {DISTRIBUTED}, {world_size} processes, gloo" if world_size
                  else f"deselected: {DESELECT}")
     print(f"pytorch-ignite {VERSION} test suite vs oxignite "
-          f"({len(jobs)} file runs, {elapsed:.0f} s; {selection}; CPU only)\n")
+          f"({len(results)} file runs, {elapsed:.0f} s; {selection}; CPU only)\n")
     print(markdown_table(results, args.modes))
     if args.failures:
         for r in results:
