@@ -49,6 +49,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -98,6 +99,19 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("rewrite", "tests/ignite/metrics/vision/test_object_detection_map.py::test_no_torchvision"): (
         "oxignite's detection metrics compute box IoU themselves (ignite's values, exactly), "
         "so they need no torchvision and raise nothing without it"
+    ),
+    ("rewrite", "tests/ignite/distributed/comp_models/test_native.py::test__native_dist_model"): (
+        "_NativeDistModel.available_backends lists the backends usable on this machine (NCCL "
+        "only with a CUDA device, no MPI: oxignite starts gloo and nccl), where ignite lists "
+        "those compiled into torch and fails later, at initialization"
+    ),
+    ("rewrite", "tests/ignite/distributed/comp_models/test_base.py::test__encode_input_data"): (
+        "tests ignite's private wire format for safe-mode broadcast (a 512-int message); "
+        "oxignite describes the source's value in its own format (same results: "
+        "tests/distributed/test_idist_two_process.py compares them)"
+    ),
+    ("rewrite", "tests/ignite/distributed/comp_models/test_base.py::test__decode_as_placeholder"): (
+        "tests ignite's private wire format for safe-mode broadcast (see test__encode_input_data)"
     ),
 }
 PYTEST_INI = """[pytest]
@@ -288,10 +302,8 @@ def run_files(
         cmd += [f"--deselect={test}" for test in SLOW
                 if any(test.startswith(path + "::") for path in paths)]
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
+    returncode, output = _run_session(cmd, root, env, timeout, report.with_suffix(".log"))
+    if returncode is None:
         for result in results.values():
             result.status = "timeout"
             result.seconds = time.perf_counter() - start
@@ -302,10 +314,10 @@ def run_files(
         result.seconds = seconds
     # pytest exit codes: 0 passed, 1 tests failed, 2 interrupted/collection errors,
     # 5 nothing collected; anything else (or no report) is a crash.
-    if not report.exists() or proc.returncode not in (0, 1, 2, 5):
+    if not report.exists() or returncode not in (0, 1, 2, 5):
         for result in results.values():
             result.status = "crashed"
-        results[paths[0]].failures.append((proc.stdout + proc.stderr).strip()[-1500:])
+        results[paths[0]].failures.append(output.strip()[-1500:])
         return list(results.values())
     outcomes = case_outcomes(paths, ET.parse(report).getroot())
     for test_id, (path, bad, line) in outcomes.items():
@@ -326,6 +338,31 @@ def run_files(
         else:
             result.passed += 1
     return list(results.values())
+
+
+def _run_session(
+    cmd: list[str], root: Path, env: dict[str, str], timeout: float, log: Path
+) -> tuple[int | None, str]:
+    """Run one pytest session; its exit status (None on timeout) and its output.
+
+    The output goes to a file, not a pipe: processes the tests fork (data loader workers,
+    forked launchers) inherit it and may outlive pytest, and a pipe would wait for them. The
+    session has a process group of its own, ended when pytest is done, with whatever of it
+    is still running."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            returncode: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+    return returncode, log.read_text(errors="replace")
 
 
 # Outcomes from worst to best: a test run on several ranks (xdist --dist=each reports it once

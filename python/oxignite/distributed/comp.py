@@ -49,10 +49,10 @@ has_hvd_support = False
 GLOO = "gloo"
 NCCL = "nccl"
 
-# Local rank hinted by the user (ignite's ``set_local_rank``) when no LOCAL_RANK env var is set.
-_ext_local_rank: int | None = None
 # Environment saved by ``initialize`` so that ``finalize`` can put it back.
 _env_backup: dict | None = None
+# The init_method of the process group ``initialize`` created (ignite's model records it).
+_init_method: str | None = None
 
 
 class _Topology:
@@ -110,6 +110,14 @@ def _local_rank_from_hostnames() -> tuple:
     return local_rank, node_rank
 
 
+def _hinted_local_rank() -> int | None:
+    # The local rank given to set_local_rank, kept where ignite keeps it (code written for
+    # ignite may set ComputationModel._ext_local_rank directly).
+    from oxignite.distributed.comp_models.base import ComputationModel
+
+    return ComputationModel._ext_local_rank
+
+
 def _get_topology() -> _Topology:
     global _topology
     group = dist.group.WORLD
@@ -120,12 +128,15 @@ def _get_topology() -> _Topology:
         # A process group made by hand in a SLURM task: the task's local id.
         local_rank = _env_int("SLURM_LOCALID")
     if local_rank is None:
-        local_rank = _ext_local_rank
+        local_rank = _hinted_local_rank()
     node_rank = _env_int("GROUP_RANK")
     if local_rank is None:
         warnings.warn(
-            "Local rank is guessed from host names; set os.environ['LOCAL_RANK'] or call "
-            "idist.set_local_rank(local_rank) to avoid this."
+            "Local rank information for native distributed setting will be initialized using "
+            "a heuristic approach based on the hostnames. In some corner cases, determined "
+            "local rank can be different from the real setup. To avoid this warning, please "
+            "either set `os.environ['LOCAL_RANK']` or use `idist.set_local_rank(local_rank)` "
+            "with correct local rank index."
         )
         local_rank, node_rank = _local_rank_from_hostnames()
     nproc = _env_int("LOCAL_WORLD_SIZE")
@@ -162,8 +173,9 @@ def set_local_rank(index: int) -> None:
         idist.set_local_rank(local_rank)
         dist.init_process_group("gloo", ...)
     """
-    global _ext_local_rank
-    _ext_local_rank = index
+    from oxignite.distributed.comp_models.base import ComputationModel
+
+    ComputationModel._ext_local_rank = index
     sync()
 
 
@@ -323,7 +335,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
         train(idist.get_local_rank())
         idist.finalize()
     """
-    global _env_backup
+    global _env_backup, _init_method
     if backend not in available_backends():
         raise ValueError(f"Backend should be one of {available_backends()}, got {backend!r}")
     if is_distributed():
@@ -364,6 +376,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
         # Each process drives the GPU of its local rank.
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend, init_method=init_method, **pg_kwargs)
+    _init_method = init_method
     sync()
     _get_topology()  # collective: all ranks compute their layout together, now
     if backend == NCCL:
@@ -383,7 +396,8 @@ def finalize() -> None:
         ...
         idist.finalize()
     """
-    global _env_backup
+    global _env_backup, _init_method
+    _init_method = None
     if is_distributed():
         dist.destroy_process_group()
     sync()

@@ -62,8 +62,7 @@ class ComputationModel(metaclass=ABCMeta):
             # ... every abstract method
     """
 
-    # ignite's slot for a local rank hinted by the user; oxignite keeps it in
-    # oxignite.distributed.comp (set_local_rank), the attribute is here for subclasses.
+    # The local rank hinted by the user (idist.set_local_rank), read when LOCAL_RANK is unset.
     _ext_local_rank: int | None = None
     # Set by a subclass whose primitives need another dtype than that of integer inputs.
     _collective_op_dtype: Any = None

@@ -74,6 +74,7 @@ class _NativeDistModel(ComputationModel):
     def create_from_context() -> _NativeDistModel | None:
         if not comp.is_distributed():
             return None
+        comp.sync()  # read the context as it is now (LOCAL_RANK may have changed)
         return _NativeDistModel()
 
     @staticmethod
@@ -129,6 +130,8 @@ class _NativeDistModel(ComputationModel):
                 "_NativeDistModel.create_from_backend"
             )
         self._backend = comp.backend()
+        # How the process group was made: by initialize (here, Parallel, spawn), else None.
+        self._init_method = comp._init_method
         # The node layout may need collectives: every rank computes it now, together.
         self._setup_attrs()
 
