@@ -352,7 +352,8 @@ def run_files(
             if reason is None:
                 result.failures.append(line)
             else:
-                result.known.append(f"{line} (known: {reason})")
+                label = "" if reason.startswith("pending: ") else "known: "
+                result.known.append(f"{line} ({label}{reason})")
         elif bad == "skipped":
             result.skipped += 1
         else:
