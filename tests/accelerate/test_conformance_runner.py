@@ -119,8 +119,69 @@ def test_counts_per_file_and_mode_and_exit_status(tmp_path: Path, conformance) -
     assert strict.returncode == 1
 
 
+FAKE_DISTRIBUTED_TEST = textwrap.dedent(
+    """
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    MODE = Path(__file__).resolve().parents[3].name  # the runner's folder per mode
+
+    @pytest.mark.distributed
+    def test_every_rank_runs_it(worker_id):
+        assert os.environ["WORLD_SIZE"] == "2"
+        assert worker_id in ("gw0", "gw1")
+
+    @pytest.mark.distributed
+    def test_fails_on_one_rank(worker_id):
+        assert worker_id == "gw0", "rank 1 differs"
+
+    @pytest.mark.distributed
+    def test_accelerate_hook_in_the_workers():
+        import oxignite.accelerate
+
+        assert oxignite.accelerate.is_installed() == (MODE == "accelerate")
+
+    def test_not_distributed_is_deselected():
+        raise AssertionError("must not run")
+    """
+)
+
+
+def test_distributed_runs_marked_tests_once_per_rank_and_counts_them_once(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("xdist")
+    sdist = _fake_sdist(tmp_path)
+    (sdist / "tests" / "ignite" / "distributed").mkdir()
+    (sdist / "tests" / "ignite" / "distributed" / "test_dist_fake.py").write_text(
+        FAKE_DISTRIBUTED_TEST
+    )
+    out = tmp_path / "results.json"
+    cmd = [sys.executable, str(SCRIPT), "--sdist", str(sdist), "--paths", "tests/ignite",
+           "--distributed", "--modes", "rewrite", "accelerate", "ignite", "--json", str(out),
+           "--failures"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {(r["path"], r["mode"]): r for r in json.loads(out.read_text())}
+    # Only files with distributed tests run: engine/test_fake.py has one, test_broken.py none.
+    assert sorted({path for path, _ in rows}) == [
+        "tests/ignite/distributed/test_dist_fake.py",
+        "tests/ignite/engine/test_fake.py",
+    ]
+    for mode in ("rewrite", "accelerate", "ignite"):
+        fake = rows[("tests/ignite/distributed/test_dist_fake.py", mode)]
+        assert (fake["passed"], fake["failed"], fake["errors"], fake["skipped"]) == (2, 1, 0, 0)
+        assert len(fake["failures"]) == 1 and "test_fails_on_one_rank" in fake["failures"][0]
+        engine = rows[("tests/ignite/engine/test_fake.py", mode)]
+        assert (engine["passed"], engine["failed"]) == (0, 1)  # its marked test raises
+    assert "2 processes, gloo" in result.stdout
+
+
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     for args, message in (
+        (["--world-size", "1"], "--world-size must be at least 2"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--timeout", "-1"], "--timeout must be positive"),
         (["--modes", "other"], "invalid choice"),

@@ -180,6 +180,79 @@ def _engine(out_dir: str) -> dict:
     }
 
 
+def _describe(value: object) -> list:
+    # A JSON-able picture of a collective's result: kind, dtype, values, device.
+    if isinstance(value, torch.Tensor):
+        return ["tensor", str(value.dtype), value.tolist(), value.device.type]
+    if isinstance(value, (int, float)):
+        return ["number", float(value)]
+    return [type(value).__name__, str(value)]
+
+
+def _error(call: object) -> list | None:
+    try:
+        call()  # type: ignore[operator]
+    except Exception as e:  # noqa: BLE001 - the exception is what is compared
+        return [type(e).__name__, str(e)]
+    return None
+
+
+def parity_checks(package: str) -> dict:
+    """The behaviours ignite's distributed tests found different, run through ``package``
+    (``oxignite.distributed`` or ``ignite.distributed``) in this process group: the test
+    compares the two."""
+    import importlib
+    import warnings
+
+    dist_mod = importlib.import_module(package)
+    utils = importlib.import_module(package + ".utils")
+    rank = dist_mod.get_rank()
+    out: dict = {"model": type(utils._model).__name__}
+    # Safe-mode broadcast onto placeholders of another kind (ignite's own test cases).
+    cases = [
+        (10, None),
+        (torch.tensor([1.5, 2.5]), None),
+        (torch.tensor([1.5, 2.5]), "abc"),
+        (torch.arange(6).reshape(2, 3), "None"),
+        (torch.tensor(12), 123.4),
+        ("text", 1.2),
+        (Path("a/b"), ""),
+    ]
+    out["broadcast_safe"] = [
+        _describe(dist_mod.broadcast(data if rank == src else other, src=src, safe_mode=True))
+        for src in (0, 1)
+        for data, other in cases
+    ]
+    for name in ("all_reduce", "all_gather"):
+        fn = getattr(dist_mod, name)
+        out[f"{name}_bad_group"] = _error(lambda fn=fn: fn(torch.tensor([1]), group="abc"))
+    out["not_in_group"] = [
+        utils._rank_not_in_group(None),
+        utils._rank_not_in_group([0]),
+        utils._rank_not_in_group([0, 1]),
+    ]
+    data = torch.utils.data.TensorDataset(torch.arange(10))
+    samplers = torch.utils.data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch_sampler = samplers.BatchSampler(samplers.SequentialSampler(data), 3, False)
+        dist_mod.auto_dataloader(data, batch_sampler=batch_sampler)
+        for replicas, sampler_rank in ((2, 1 - rank), (3, rank)):
+            sampler = samplers.DistributedSampler(data, num_replicas=replicas, rank=sampler_rank)
+            dist_mod.auto_dataloader(data, sampler=sampler)
+    out["auto_dataloader_warnings"] = [str(w.message) for w in caught]
+    return out
+
+
+def _parity(rank: int) -> dict:
+    ours = parity_checks("oxignite.distributed")
+    try:
+        import ignite.distributed  # noqa: F401
+    except ImportError:
+        return {"oxignite": ours, "ignite": None}
+    return {"oxignite": ours, "ignite": parity_checks("ignite.distributed")}
+
+
 def _engine_stack_available() -> bool:
     try:
         import oxignite.engine
@@ -193,6 +266,7 @@ def _engine_stack_available() -> bool:
 def combined(local_rank: int, out_dir: str) -> None:
     # One spawn for all the checks: each 2-process start costs seconds of imports.
     result = _collectives(local_rank, out_dir)
+    result["parity"] = _parity(local_rank)
     result["engine"] = _engine(out_dir) if _engine_stack_available() else None
     _dump(out_dir, result)
 

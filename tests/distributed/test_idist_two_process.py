@@ -107,6 +107,32 @@ def test_broadcast(basic: list) -> None:
         assert r["broadcast_safe"] == [1, 2, 3]
 
 
+def test_what_ignites_tests_found_different_now_matches(basic: list) -> None:
+    """Safe-mode broadcast onto a placeholder of another kind, a bad ``group``, the rank-in-group
+    check, ``utils._model`` and auto_dataloader's warnings: run through oxignite and ignite in
+    the same process group (``_workers.parity_checks``)."""
+    for rank, r in enumerate(basic):
+        ours, theirs = r["parity"]["oxignite"], r["parity"]["ignite"]
+        assert ours["model"] == "_NativeDistModel"
+        sources = [
+            ["number", 10.0],
+            ["tensor", "torch.float32", [1.5, 2.5], "cpu"],
+            ["tensor", "torch.float32", [1.5, 2.5], "cpu"],
+            ["tensor", "torch.int64", [[0, 1, 2], [3, 4, 5]], "cpu"],
+            ["tensor", "torch.int64", 12, "cpu"],
+            ["str", "text"],
+            ["PosixPath" if os.name != "nt" else "WindowsPath", "a/b"],
+        ]
+        assert ours["broadcast_safe"] == sources * 2
+        for name in ("all_reduce", "all_gather"):
+            assert ours[f"{name}_bad_group"][0] == "ValueError"
+            assert "Argument group should be list of int or ProcessGroup" in ours[f"{name}_bad_group"][1]
+        assert ours["not_in_group"] == [False, rank != 0, False]
+        assert len(ours["auto_dataloader_warnings"]) == 3
+        if theirs is not None:
+            assert ours == theirs
+
+
 def test_one_rank_only_and_first(basic: list) -> None:
     assert [r["one_rank_only"] for r in basic] == [42, None]
     assert [r["one_rank_only_calls"] for r in basic] == [[0], []]

@@ -29,7 +29,8 @@ with these uneven shards.
 
 Modules: ``comp`` (who am I: rank, device, initialize/finalize), ``utils`` (collectives,
 one_rank_only...), ``auto`` (auto_model/optim/dataloader), ``sampler``, ``launcher``
-(Parallel, spawn).
+(Parallel, spawn), ``slurm`` (the torch.distributed variables of a SLURM job, read by
+:func:`initialize` when ``SLURM_JOB_ID`` is set).
 """
 
 from oxignite.distributed.auto import auto_dataloader, auto_model, auto_optim

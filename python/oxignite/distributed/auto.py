@@ -62,18 +62,24 @@ def auto_dataloader(dataset: Dataset, **kwargs: Any) -> DataLoader:
             kwargs["num_workers"] = (kwargs["num_workers"] + nproc - 1) // nproc
         if "batch_sampler" in kwargs:
             warnings.warn(
-                "Found batch_sampler in the arguments: make sure it is compatible with the "
-                "distributed configuration"
+                "Found batch_sampler in provided kwargs. Please, make sure that it is compatible "
+                "with distributed configuration"
             )
         elif isinstance(dataset, IterableDataset):
             logger.info("Iterable dataset: no distributed sampling; each rank must read its own")
         else:
             sampler = kwargs.get("sampler")
             if isinstance(sampler, (DistributedSampler, UnpaddedDistributedSampler)):
-                if sampler.rank != rank or sampler.num_replicas != world_size:
+                # ignite's two warnings, word for word.
+                if sampler.rank != rank:
                     warnings.warn(
-                        f"Found a distributed sampler for rank {sampler.rank} of "
-                        f"{sampler.num_replicas}, but this process is rank {rank} of {world_size}"
+                        f"Found distributed sampler with rank={sampler.rank}, "
+                        f"but process rank is {rank}"
+                    )
+                if sampler.num_replicas != world_size:
+                    warnings.warn(
+                        f"Found distributed sampler with num_replicas={sampler.num_replicas}, "
+                        f"but world size is {world_size}"
                     )
             elif sampler is None:
                 # DataLoader refuses shuffle together with a sampler; the sampler decides order.

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from oxignite.distributed import slurm
+
 __all__ = [
     "available_backends",
     "backend",
@@ -47,10 +49,10 @@ has_hvd_support = False
 GLOO = "gloo"
 NCCL = "nccl"
 
-# Local rank hinted by the user (ignite's ``set_local_rank``) when no LOCAL_RANK env var is set.
-_ext_local_rank: int | None = None
 # Environment saved by ``initialize`` so that ``finalize`` can put it back.
 _env_backup: dict | None = None
+# The init_method of the process group ``initialize`` created (ignite's model records it).
+_init_method: str | None = None
 
 
 class _Topology:
@@ -108,19 +110,33 @@ def _local_rank_from_hostnames() -> tuple:
     return local_rank, node_rank
 
 
+def _hinted_local_rank() -> int | None:
+    # The local rank given to set_local_rank, kept where ignite keeps it (code written for
+    # ignite may set ComputationModel._ext_local_rank directly).
+    from oxignite.distributed.comp_models.base import ComputationModel
+
+    return ComputationModel._ext_local_rank
+
+
 def _get_topology() -> _Topology:
     global _topology
     group = dist.group.WORLD
     if _topology is not None and _topology.group is group:
         return _topology
     local_rank = _env_int("LOCAL_RANK")
+    if local_rank is None and "SLURM_JOB_ID" in os.environ:
+        # A process group made by hand in a SLURM task: the task's local id.
+        local_rank = _env_int("SLURM_LOCALID")
     if local_rank is None:
-        local_rank = _ext_local_rank
+        local_rank = _hinted_local_rank()
     node_rank = _env_int("GROUP_RANK")
     if local_rank is None:
         warnings.warn(
-            "Local rank is guessed from host names; set os.environ['LOCAL_RANK'] or call "
-            "idist.set_local_rank(local_rank) to avoid this."
+            "Local rank information for native distributed setting will be initialized using "
+            "a heuristic approach based on the hostnames. In some corner cases, determined "
+            "local rank can be different from the real setup. To avoid this warning, please "
+            "either set `os.environ['LOCAL_RANK']` or use `idist.set_local_rank(local_rank)` "
+            "with correct local rank index."
         )
         local_rank, node_rank = _local_rank_from_hostnames()
     nproc = _env_int("LOCAL_WORLD_SIZE")
@@ -157,8 +173,9 @@ def set_local_rank(index: int) -> None:
         idist.set_local_rank(local_rank)
         dist.init_process_group("gloo", ...)
     """
-    global _ext_local_rank
-    _ext_local_rank = index
+    from oxignite.distributed.comp_models.base import ComputationModel
+
+    ComputationModel._ext_local_rank = index
     sync()
 
 
@@ -291,11 +308,23 @@ def _serial_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def tcp_init_message(init_method: str) -> str:
+    # Every rank would bind the same address; env:// with MASTER_ADDR/PORT does it right.
+    return (
+        f"TCP initialization via init_method='{init_method}' will hang. To fix this, please "
+        "configure MASTER_ADDR and MASTER_PORT in the environment and use 'env://' (or omit "
+        "init_method)."
+    )
+
+
 def initialize(backend: str, **kwargs: Any) -> None:
     """Create the default process group of a run launched from outside (torchrun, SLURM...).
 
     Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT from the environment; any
-    missing variable gets a single-process default (RANK=0, WORLD_SIZE=1...). Keyword arguments:
+    missing variable gets a single-process default (RANK=0, WORLD_SIZE=1...). In a SLURM job
+    (``SLURM_JOB_ID`` set) they are set from SLURM's variables first, as ignite does (see
+    :mod:`oxignite.distributed.slurm`); ``rank`` and ``world_size`` may not be given then.
+    Keyword arguments:
     ``init_method`` (default "env://"), ``timeout`` (seconds or timedelta), ``rank`` and
     ``world_size`` (with a non-env init_method).
 
@@ -306,25 +335,23 @@ def initialize(backend: str, **kwargs: Any) -> None:
         train(idist.get_local_rank())
         idist.finalize()
     """
-    global _env_backup
+    global _env_backup, _init_method
     if backend not in available_backends():
         raise ValueError(f"Backend should be one of {available_backends()}, got {backend!r}")
     if is_distributed():
         raise RuntimeError("A default process group is already initialized")
     init_method = kwargs.pop("init_method", None) or "env://"
     if init_method.startswith("tcp://"):
-        # Every rank would bind the same address; env:// with MASTER_ADDR/PORT does it right.
-        raise ValueError(
-            f"init_method={init_method!r} is not supported: set MASTER_ADDR and MASTER_PORT "
-            "and use 'env://' (or leave init_method out)"
-        )
+        raise ValueError(tcp_init_message(init_method))
     rank = kwargs.pop("rank", None)
     world_size = kwargs.pop("world_size", None)
     timeout = kwargs.pop("timeout", None)
     if kwargs:
         raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
 
-    _env_backup = dict(os.environ)
+    backup = dict(os.environ)
+    if "SLURM_JOB_ID" in os.environ:
+        slurm.setup_env_in_slurm(rank, world_size)
     required = ["RANK", "LOCAL_RANK", "WORLD_SIZE"]
     present = [k in os.environ for k in required]
     if any(present) and not all(present):
@@ -334,6 +361,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
     os.environ.setdefault("LOCAL_RANK", "0")
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     os.environ.setdefault("MASTER_PORT", "15000")
+    _env_backup = backup
 
     pg_kwargs: dict = {}
     if timeout is not None:
@@ -348,6 +376,7 @@ def initialize(backend: str, **kwargs: Any) -> None:
         # Each process drives the GPU of its local rank.
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend, init_method=init_method, **pg_kwargs)
+    _init_method = init_method
     sync()
     _get_topology()  # collective: all ranks compute their layout together, now
     if backend == NCCL:
@@ -367,7 +396,8 @@ def finalize() -> None:
         ...
         idist.finalize()
     """
-    global _env_backup
+    global _env_backup, _init_method
+    _init_method = None
     if is_distributed():
         dist.destroy_process_group()
     sync()

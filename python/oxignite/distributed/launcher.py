@@ -184,16 +184,16 @@ class Parallel:
             }
             for name, value in given.items():
                 if value is not None:
-                    raise ValueError(f"If backend is None, argument '{name}' should be None too")
+                    raise ValueError(
+                        f"If backend is None, argument '{name}' should be also None, "
+                        f"but given {value}"
+                    )
         elif backend not in comp.available_backends():
             raise ValueError(
-                f"Unknown backend {backend!r}. Available backends: {comp.available_backends()}"
+                f"Unknown backend '{backend}'. Available backends: {comp.available_backends()}"
             )
         if init_method is not None and init_method.startswith("tcp://"):
-            raise ValueError(
-                f"init_method={init_method!r} is not supported: set MASTER_ADDR and MASTER_PORT "
-                "and use 'env://' (or leave init_method out)"
-            )
+            raise ValueError(comp.tcp_init_message(init_method))
         self.backend = backend
         self.init_method = init_method
         self._spawn_params: dict | None = None
@@ -220,18 +220,28 @@ class Parallel:
         init_method: str | None,
     ) -> dict:
         if nproc_per_node < 1:
-            raise ValueError(f"Argument nproc_per_node should be positive, got {nproc_per_node}")
+            raise ValueError(
+                f"Argument nproc_per_node should positive, but given {nproc_per_node}"
+            )
         nnodes = 1 if nnodes is None else nnodes
         if nnodes < 1:
-            raise ValueError(f"Argument nnodes should be positive, got {nnodes}")
+            raise ValueError(f"Argument nnodes should positive, but given {nnodes}")
         if node_rank is None:
             if nnodes > 1:
-                raise ValueError("If number of nodes larger than one, node_rank should be given")
+                raise ValueError(
+                    "If number of nodes larger than one, arguments node_rank should be given"
+                )
             node_rank = 0
         if not 0 <= node_rank < nnodes:
-            raise ValueError(f"Argument node_rank should be in [0, {nnodes - 1}], got {node_rank}")
+            raise ValueError(
+                f"Argument node_rank should be between 0 and {nnodes - 1}, but given {node_rank}"
+            )
         if nnodes > 1 and (master_addr is None or master_port is None):
-            raise ValueError("With several nodes, master_addr and master_port should be given")
+            raise ValueError(
+                "If number of nodes larger than one, arguments master_addr and master_port "
+                f"should be specified, but given master_addr={master_addr}, "
+                f"master_port={master_port}"
+            )
         params = {
             "nproc_per_node": nproc_per_node,
             "nnodes": nnodes,

@@ -79,11 +79,13 @@ class DistributedProxySampler(DistributedSampler):
         self, sampler: Sampler, num_replicas: int | None = None, rank: int | None = None
     ) -> None:
         if not isinstance(sampler, Sampler):
-            raise TypeError(f"Argument sampler should be a torch Sampler, got {type(sampler)}")
+            raise TypeError(
+                f"Argument sampler should be instance of torch Sampler, but given: {type(sampler)}"
+            )
         if isinstance(sampler, (DistributedSampler, UnpaddedDistributedSampler)):
             raise TypeError("Argument sampler must not be a distributed sampler already")
         if not hasattr(sampler, "__len__"):
-            raise TypeError("Argument sampler should have a length")
+            raise TypeError("Argument sampler should have length")
         num_replicas = comp.get_world_size() if num_replicas is None else num_replicas
         rank = comp.get_rank() if rank is None else rank
         super().__init__(sampler, num_replicas=num_replicas, rank=rank, shuffle=False)

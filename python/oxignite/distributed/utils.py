@@ -19,6 +19,13 @@ import torch
 import torch.distributed as dist
 
 from oxignite.distributed import comp
+from oxignite.distributed.comp import (  # noqa: F401 - ignite.distributed.utils has them too
+    has_hvd_support,
+    has_native_dist_support,
+    has_xla_support,
+    sync,
+)
+from oxignite.distributed.comp_models.base import _SerialModel
 from oxignite.utils import setup_logger  # ignite.distributed.utils re-exports it too
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "one_rank_only",
     "setup_logger",
     "show_config",
+    "sync",
 ]
 
 _REDUCE_OPS = ("SUM", "PRODUCT", "MIN", "MAX", "AND", "OR")
@@ -58,14 +66,75 @@ def _comm_device() -> torch.device:
     return comp.device() if comp.backend() == comp.NCCL else torch.device("cpu")
 
 
+def _is_rank_list(group: Any) -> bool:
+    return isinstance(group, list) and all(isinstance(r, int) for r in group)
+
+
 def _group(group: Any) -> Any:
-    if isinstance(group, (list, tuple)):
-        return new_group(list(group))
+    """A collective's ``group`` argument as a process group: None (the default group), a
+    list of ranks (a new group of them; every rank must pass the same list) or a group."""
+    if group is None:
+        return None
+    if _is_rank_list(group):
+        return new_group(group)
+    if not (isinstance(group, dist.ProcessGroup) or group == dist.GroupMember.NON_GROUP_MEMBER):
+        raise ValueError(
+            f"Argument group should be list of int or ProcessGroup, got {type(group)}, "
+            f"group={group}"
+        )
     return group
 
 
 def _not_member(group: Any) -> bool:
     return group is not None and dist._rank_not_in_group(group)
+
+
+def _rank_not_in_group(group: Any) -> bool:
+    """Whether this process is outside ``group`` (None, a list of ranks or a process group);
+    False when not distributed."""
+    if group is None or not comp.is_distributed():
+        return False
+    return _not_member(_group(group))
+
+
+# ignite keeps the current computation model in ``utils._model`` and swaps it with
+# ``_set_model``; oxignite reads the context from torch.distributed on every call, so
+# ``_model`` is a view of that context, built when read (module __getattr__).
+_native_view: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_model":
+        return _current_model()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _current_model() -> Any:
+    """The computation model of this process now: a ``_NativeDistModel`` in a
+    torch.distributed run (one per process group), else a ``_SerialModel``."""
+    global _native_view
+    if not comp.is_distributed():
+        return _SerialModel()
+    if _native_view is None or _native_view[0] is not dist.group.WORLD:
+        from oxignite.distributed.comp_models.native import _NativeDistModel
+
+        _native_view = (dist.group.WORLD, _NativeDistModel())
+    return _native_view[1]
+
+
+def _set_model(model: Any, temporary: bool = False) -> None:
+    """ignite's hook to replace the computation model. oxignite's model is always the one
+    of torch.distributed's current context, so only ignite's reset (``_set_model(
+    _SerialModel())``, which re-reads the context on the next call) is accepted: it forgets
+    the cached node layout."""
+    if not isinstance(model, _SerialModel):
+        raise TypeError(
+            "Argument model should be a _SerialModel: oxignite reads the computation model "
+            f"from torch.distributed and can not be given another one, got {type(model)}"
+        )
+    global _native_view
+    _native_view = None
+    sync(temporary=temporary)
 
 
 def _group_size(group: Any) -> int:
@@ -239,8 +308,10 @@ def broadcast(tensor: Any, src: int = 0, safe_mode: bool = False) -> Any:
     box = [tensor if rank == src else None]
     dist.broadcast_object_list(box, src=src, device=device)
     value = box[0]
-    if isinstance(value, torch.Tensor):
-        value = value.to(comp.device() if tensor is None else tensor.device)
+    if rank != src and isinstance(value, torch.Tensor):
+        # The placeholder may be anything (None, a string...) in safe mode: the received
+        # tensor goes to this process's device, as ignite's does.
+        value = value.to(comp.device())
     return value
 
 
@@ -335,7 +406,7 @@ def show_config(logger: logging.Logger | None = None) -> None:
 
         idist.show_config()  # distributed configuration: serial, backend: None, ...
     """
-    logger = logger or setup_logger("oxignite.distributed")
+    logger = logger or setup_logger(__name__)
     logger.info(f"distributed configuration: {comp.model_name()}")
     logger.info(f"backend: {comp.backend()}")
     logger.info(f"device: {comp.device().type}")

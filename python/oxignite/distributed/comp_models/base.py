@@ -27,6 +27,9 @@ from oxignite.distributed import comp
 
 __all__ = ["ComputationModel", "_SerialModel"]
 
+# ignite's flag for torch > 1.12 (MPS support); oxignite needs torch >= 2.1, so always true.
+_torch_version_gt_112 = True
+
 # Safe-mode broadcast tells non-source ranks what the source sends in a fixed-size descriptor:
 # [kind, dtype index, ndim, *shape], padded with -1 (the reduction is a MAX over ranks).
 _TENSOR, _NUMBER, _STR, _PATH = range(4)
@@ -59,8 +62,7 @@ class ComputationModel(metaclass=ABCMeta):
             # ... every abstract method
     """
 
-    # ignite's slot for a local rank hinted by the user; oxignite keeps it in
-    # oxignite.distributed.comp (set_local_rank), the attribute is here for subclasses.
+    # The local rank hinted by the user (idist.set_local_rank), read when LOCAL_RANK is unset.
     _ext_local_rank: int | None = None
     # Set by a subclass whose primitives need another dtype than that of integer inputs.
     _collective_op_dtype: Any = None
@@ -235,6 +237,21 @@ class ComputationModel(metaclass=ABCMeta):
         # Longest UTF-8 byte length over ranks: every rank pads its string to it.
         size = torch.tensor([len(text.encode("utf-8"))])
         return int(self._run_op(size, device, self._do_all_reduce, "MAX").item())
+
+    _get_max_length = _max_length  # ignite's name
+
+    # ignite's helpers under its names (its tests call them): a string as one row of UTF-8
+    # bytes and its length, and the safe-mode placeholder of a non-source rank.
+    @staticmethod
+    def _encode_str(x: str, device: torch.device, size: int) -> torch.Tensor:
+        return _encode_str(x, size, device)
+
+    @staticmethod
+    def _decode_str(xs: torch.Tensor) -> list[str]:
+        return _decode_str(xs)
+
+    def _setup_placeholder(self, x: Any, device: torch.device, is_src: bool) -> Any:
+        return self._placeholder(x if is_src else None, device)
 
     def _placeholder(self, value: Any, device: torch.device) -> Any:
         # Safe-mode broadcast: the source describes its value, the others build a placeholder.

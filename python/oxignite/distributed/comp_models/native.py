@@ -5,7 +5,9 @@ The class is a thin object view of oxignite's distributed functions: each method
 matching function of :mod:`oxignite.distributed.comp`, ``utils`` or ``launcher``, so it
 answers exactly as ``idist.get_rank()``, ``idist.all_gather(...)``... do. Differences with
 ignite: ``available_backends`` lists the backends usable here (NCCL only with CUDA, no MPI);
-SLURM variables are not read; ``all_gather`` also takes tensors whose first dimension differs
+SLURM jobs are read by :mod:`oxignite.distributed.slurm` (``_expand_hostlist`` and
+``_setup_ddp_vars_from_slurm_env`` are its functions under ignite's names); ``all_gather``
+also takes tensors whose first dimension differs
 between ranks.
 
 Example::
@@ -28,8 +30,18 @@ import torch
 from oxignite.distributed import comp, launcher, utils
 from oxignite.distributed.comp import has_native_dist_support
 from oxignite.distributed.comp_models.base import ComputationModel
+from oxignite.distributed.slurm import ddp_vars_from_slurm_env as _setup_ddp_vars_from_slurm_env
+from oxignite.distributed.slurm import expand_hostlist as _expand_hostlist
 
-__all__ = ["GLOO", "MPI", "NCCL", "_NativeDistModel", "has_native_dist_support"]
+__all__ = [
+    "GLOO",
+    "MPI",
+    "NCCL",
+    "_NativeDistModel",
+    "_expand_hostlist",
+    "_setup_ddp_vars_from_slurm_env",
+    "has_native_dist_support",
+]
 
 GLOO = comp.GLOO
 NCCL = comp.NCCL
@@ -62,6 +74,7 @@ class _NativeDistModel(ComputationModel):
     def create_from_context() -> _NativeDistModel | None:
         if not comp.is_distributed():
             return None
+        comp.sync()  # read the context as it is now (LOCAL_RANK may have changed)
         return _NativeDistModel()
 
     @staticmethod
@@ -117,6 +130,8 @@ class _NativeDistModel(ComputationModel):
                 "_NativeDistModel.create_from_backend"
             )
         self._backend = comp.backend()
+        # How the process group was made: by initialize (here, Parallel, spawn), else None.
+        self._init_method = comp._init_method
         # The node layout may need collectives: every rank computes it now, together.
         self._setup_attrs()
 
