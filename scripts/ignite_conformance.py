@@ -226,18 +226,7 @@ def test_files(root: Path, paths: list[str]) -> list[str]:
 
 # Failures fixed on another branch, not merged yet (same shape as KNOWN_DIFFERENCES; listed
 # as "pending", they do not fail --strict). Each entry goes when its fix is merged.
-PENDING: dict[tuple[str, str], str] = {
-    ("rewrite", "tests/ignite/handlers/test_checkpoint.py::test_distrib_gloo_cpu_or_gpu"): (
-        "needs oxignite.handlers.checkpoint.HAVE_ZERO (issue 25, being added to checkpoint.py)"
-    ),
-    ("rewrite", "tests/ignite/handlers/test_checkpoint.py::test_disksaver_distrib"): (
-        "needs DiskSaver._save_func (issue 25, being added to checkpoint.py)"
-    ),
-    ("accelerate", "tests/ignite/engine/test_deterministic.py::test_distrib_gloo_cpu_or_gpu"): (
-        "the engine calls the sampler's set_epoch(epoch - 1), ignite never does, so a resumed "
-        "DistributedSampler run reads other batches (issue 25, item 2)"
-    ),
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def known_reason(mode: str, test_id: str) -> str | None:
