@@ -1,7 +1,7 @@
 """Run by ``test_accelerate_children.py``, plain and under ``python -m oxignite.accelerate``:
 each kind of child process reports which code serves ``ignite`` in it.
 
-    python children_script.py KIND[,KIND...] OUT_DIR     # KIND: spawn, subprocess, dataloader
+    python children_script.py KIND[,KIND...] OUT_DIR   # spawn, subprocess, dataloader, torchrun
 
 Every report is one JSON line per process in ``OUT_DIR``: ignite's Engine's and Accuracy's
 module, the accelerate mode and a value computed in the child (the same on both sides).
@@ -56,7 +56,8 @@ class Squares(torch.utils.data.Dataset):
 
 
 def main(kinds: str, out_dir: str) -> None:
-    report(out_dir, "parent", kinds)
+    if kinds != "torchrun_worker":
+        report(out_dir, "parent", kinds)
     for kind in kinds.split(","):
         start(kind, out_dir)
 
@@ -74,6 +75,12 @@ def start(kind: str, out_dir: str) -> None:
         off = {**os.environ, "OXIGNITE_ACCELERATE": "0"}
         subprocess.run([sys.executable, "-c", code.replace("'child'", "'child_off'")],
                        check=True, env=off)
+    elif kind == "torchrun":
+        subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                        "--nproc-per-node", "2", __file__, "torchrun_worker", out_dir],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elif kind == "torchrun_worker":  # in each of torchrun's workers
+        report(out_dir, f"torchrun{os.environ['RANK']}", os.environ["WORLD_SIZE"])
     elif kind == "dataloader":
         loader = torch.utils.data.DataLoader(
             Squares(out_dir), batch_size=2, num_workers=2, multiprocessing_context="spawn"

@@ -4,7 +4,7 @@
 with oxignite (``oxignite_accelerate.pth`` in site-packages) installs the same mode at the
 start of every Python that inherits it. ``children_script.py`` runs plain and under
 ``python -m oxignite.accelerate``: each child (``idist.Parallel``'s spawned ranks, a
-``subprocess`` Python, spawn DataLoader workers) reports which code serves ``ignite`` and a
+``subprocess`` Python, spawn DataLoader workers, torchrun's workers) reports which code serves ``ignite`` and a
 value it computed, which must be the same on both sides.
 """
 
@@ -77,12 +77,17 @@ def _side_by_side(kinds: str, tmp_path: Path, option: list[str]) -> dict:
 @pytest.fixture(scope="module")
 def every_kind(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # One run per side for the three kinds: each starts torch in several processes.
-    return _side_by_side("spawn,subprocess,dataloader", tmp_path_factory.mktemp("children"), [])
+    kinds = "spawn,subprocess,dataloader,torchrun"
+    return _side_by_side(kinds, tmp_path_factory.mktemp("children"), [])
 
 
 def test_idist_parallel_spawn_ranks_are_accelerated(every_kind: dict) -> None:
     assert every_kind["parent"] == OXIGNITE
     assert every_kind["rank0"] == every_kind["rank1"] == OXIGNITE
+
+
+def test_torchrun_workers_are_accelerated(every_kind: dict) -> None:
+    assert every_kind["torchrun0"] == every_kind["torchrun1"] == OXIGNITE
 
 
 def test_subprocess_pythons_are_accelerated_unless_turned_off(every_kind: dict) -> None:
