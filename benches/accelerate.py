@@ -1,7 +1,7 @@
 """An unchanged ignite training stack: pytorch-ignite vs ``python -m oxignite.accelerate``
 (the default, and ``--engine-only``) vs the same code importing ``oxignite``.
 
-    python benches/accelerate.py [--repeat R] [--iters N]
+    python benches/accelerate.py [--repeat R] [--iters N] [--clock wall|cpu]
     OXIGNITE_BENCH_QUICK=1 python benches/accelerate.py     # smoke run, seconds
 
 The typical stack (issue 29): a trainer whose step returns a ready loss (a float, as
@@ -21,7 +21,9 @@ round-robin so that a slow patch of a busy machine hits every side:
 The bare loop does the same work by hand (the step, and the evaluation's argmax/compare and
 loss on each batch); each side's overhead is its time minus the bare loop's, in µs per
 trainer iteration (medians of the repeats). Every side must end with the same metrics (the
-script exits non-zero otherwise). Nothing here asserts on timings.
+script exits non-zero otherwise). ``--clock cpu`` times with ``time.thread_time`` (the
+measuring thread's CPU time), steadier than the wall clock on a busy machine. Nothing here
+asserts on timings.
 """
 
 from __future__ import annotations
@@ -43,11 +45,12 @@ SIDES = {
     "engine-only": (["-m", "oxignite.accelerate", "--engine-only"], "ignite"),
     "oxignite": ([], "oxignite"),
 }
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 EPOCH_LENGTH = 500
 EVAL_BATCHES = 8
 
 
-def worker(iters: int, package: str) -> dict:
+def worker(iters: int, package: str, clock_name: str) -> dict:
     """Runs in the measured interpreter: µs per trainer iteration for each measurement."""
     import torch
     from torch import nn
@@ -83,10 +86,12 @@ def worker(iters: int, package: str) -> dict:
         trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run(eval_data))
         return trainer, evaluator
 
+    clock = CLOCKS[clock_name]
+
     def timed(run) -> float:
-        start = time.perf_counter()
+        start = clock()
         run()
-        return (time.perf_counter() - start) / (epochs * EPOCH_LENGTH) * 1e6
+        return (clock() - start) / (epochs * EPOCH_LENGTH) * 1e6
 
     def bare() -> None:
         for _ in range(epochs):
@@ -110,11 +115,12 @@ def worker(iters: int, package: str) -> dict:
     return results
 
 
-def measure(side: str, iters: int) -> dict:
+def measure(side: str, iters: int, clock: str) -> dict:
     prefix, package = SIDES[side]
     env = {k: v for k, v in os.environ.items() if k != "OXIGNITE_ACCELERATE"}
     out = subprocess.run(
-        [sys.executable, *prefix, __file__, "--worker", package, "--iters", str(iters)],
+        [sys.executable, *prefix, __file__, "--worker", package, "--iters", str(iters),
+         "--clock", clock],
         capture_output=True, text=True, check=True, env=env,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -124,18 +130,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1 if QUICK else 5)
     parser.add_argument("--iters", type=int, default=1000 if QUICK else 20000)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     parser.add_argument("--worker", choices=("ignite", "oxignite"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeat < 1 or args.iters < 1:
         parser.error("--repeat and --iters must be positive")
     if args.worker:
-        print(json.dumps(worker(args.iters, args.worker)))
+        print(json.dumps(worker(args.iters, args.worker, args.clock)))
         return
     runs: dict = {side: [] for side in SIDES}
     order = list(SIDES)
     for r in range(args.repeat):
         for side in order[r % len(order):] + order[: r % len(order)]:
-            runs[side].append(measure(side, args.iters))
+            runs[side].append(measure(side, args.iters, args.clock))
     observed = {side: [o for o in rs[0]["observed"][:-1]] for side, rs in runs.items()}
     if len({json.dumps(o) for o in observed.values()}) != 1:
         sys.exit(f"the sides observed different results: {observed}")
@@ -143,8 +150,8 @@ def main() -> None:
                      for key in ("engine alone", "typical stack", "bare loop")}
               for side, rs in runs.items()}
     bare = statistics.median(m["bare loop"] for m in median.values())
-    print(f"µs per trainer iteration, medians of {args.repeat} runs of each side "
-          f"({args.iters} iterations; bare loop {bare:.2f} µs)\n")
+    print(f"µs per trainer iteration ({args.clock} clock), medians of {args.repeat} runs of "
+          f"each side ({args.iters} iterations; bare loop {bare:.2f} µs)\n")
     print("| measurement | " + " | ".join(f"{side} overhead" for side in SIDES)
           + " | ignite / accelerate | accelerate / oxignite |")
     print("|---|" + "--:|" * (len(SIDES) + 2))

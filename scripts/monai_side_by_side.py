@@ -14,9 +14,10 @@ that holds ``tests/`` and matches the installed ``monai``, e.g. with git::
     pip install monai==1.5.0 --no-deps   # into a venv that has torch and pytorch-ignite
     python scripts/monai_side_by_side.py --monai /tmp/MONAI
 
-Each side runs one pytest process per file (``--timeout`` seconds each), on the CPU
-(``CUDA_VISIBLE_DEVICES=""``); ``--paths`` picks files or folders under the checkout
-(default: ``tests/engines tests/handlers``). The child processes are accelerated only where
+Each side runs one pytest process over every file (importing MONAI once; the two sides at
+the same time, ``--timeout`` seconds each), on the CPU (``CUDA_VISIBLE_DEVICES=""``);
+``--paths`` picks files or folders under the checkout (default: ``tests/engines
+tests/handlers``). The child processes are accelerated only where
 oxignite is installed (its startup hook, ``oxignite_accelerate.pth``, is in site-packages).
 Exit status: 0 when both sides give every test the same outcome, 1 otherwise.
 """
@@ -48,11 +49,12 @@ def test_files(root: Path, paths: list[str]) -> list[str]:
     return files
 
 
-def run_file(python: str, root: Path, side: str, path: str, reports: Path,
+def run_side(python: str, root: Path, side: str, paths: list[str], reports: Path,
              timeout: float) -> dict[str, str]:
-    """Every test's outcome in one file on one side: id -> passed/failed/error/skipped."""
-    report = reports / f"{side}__{path.replace('/', '__')}.xml"
-    cmd = [python, *SIDES[side], "-m", "pytest", path, "-q", "-p", "no:cacheprovider",
+    """Every test's outcome on one side: ``file::class::test`` -> passed/failed/error/skipped."""
+    report = reports / f"{side}.xml"
+    cmd = [python, *SIDES[side], "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
+           "--continue-on-collection-errors",
            f"--junitxml={report}", "-o", "junit_family=xunit1"]
     env = {k: v for k, v in os.environ.items() if k != "OXIGNITE_ACCELERATE"}
     env["CUDA_VISIBLE_DEVICES"] = ""
@@ -60,14 +62,16 @@ def run_file(python: str, root: Path, side: str, path: str, reports: Path,
         subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
                        timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return {f"{path}::<timeout>": "error"}
+        return {"<timeout>": "error"}
     if not report.exists():
-        return {f"{path}::<crashed>": "error"}
+        return {"<crashed>": "error"}
     outcomes = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         tags = {child.tag for child in case}
         outcome = next((t for t in ("failure", "error", "skipped") if t in tags), "passed")
-        name = f"{path}::{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}"
+        module, _, cls = (case.get("classname") or "").rpartition(".")
+        path = case.get("file") or f"{module.replace('.', '/')}.py"
+        name = f"{path}::{cls}::{case.get('name')}"
         outcomes[name] = {"failure": "failed"}.get(outcome, outcome)
     return outcomes
 
@@ -83,19 +87,20 @@ def main() -> int:
                         help="a MONAI checkout or unpacked sdist (the folder holding tests/)")
     parser.add_argument("--paths", nargs="+", default=["tests/engines", "tests/handlers"])
     parser.add_argument("--python", default=sys.executable, help="the interpreter to test")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds per file and side")
-    parser.add_argument("--jobs", type=int, default=2, help="pytest processes at once")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per side")
     args = parser.parse_args()
     if not (args.monai / "tests").is_dir():
         parser.error(f"--monai {args.monai}: no tests/ folder in it")
-    if args.jobs < 1 or args.timeout <= 0:
-        parser.error("--jobs and --timeout must be positive")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
     files = test_files(args.monai, args.paths)
-    with tempfile.TemporaryDirectory() as reports, ThreadPoolExecutor(args.jobs) as pool:
-        jobs = {(side, path): pool.submit(run_file, args.python, args.monai, side, path,
-                                          Path(reports), args.timeout)
-                for path in files for side in SIDES}
-        results = {key: job.result() for key, job in jobs.items()}
+    with tempfile.TemporaryDirectory() as reports, ThreadPoolExecutor(len(SIDES)) as pool:
+        jobs = {side: pool.submit(run_side, args.python, args.monai, side, files,
+                                  Path(reports), args.timeout) for side in SIDES}
+        outcomes = {side: job.result() for side, job in jobs.items()}
+    results = {(side, path): {t: o for t, o in outcomes[side].items()
+                              if t.split("::")[0] == path or t.startswith("<")}
+               for side in SIDES for path in files}
     print("| file | ignite: passed / failed / errors / skipped "
           "| accelerate: passed / failed / errors / skipped |")
     print("|---|--:|--:|")
