@@ -10,8 +10,8 @@ non-distributed CPU tests in two modes:
   The suite's harness (``tests/ignite/__init__.py`` and ``conftest.py``: fixtures, device
   detection) is left on pytorch-ignite. A file that imports something oxignite does not
   have fails to collect and counts as one error.
-- ``accelerate``: the suite runs unchanged under ``python -m oxignite.accelerate -m pytest``:
-  pytorch-ignite's handlers and metrics on oxignite's engine.
+- ``accelerate``: the suite runs unchanged under ``python -m oxignite.accelerate -m pytest``
+  (its default mode): every ignite module oxignite has is oxignite's, under ignite's names.
 
 With ``--distributed`` the script runs the tests ignite marks ``distributed`` instead, as
 ignite's ``tests/run_cpu_tests.sh`` runs them: pytest-xdist ``--dist=each`` over ``--world-size``
@@ -24,8 +24,8 @@ pytorch-ignite itself, unchanged: the baseline.
 Each test file runs in its own pytest process (``-p no:cacheprovider``, distributed, TPU and
 multi-node tests deselected with ignite's own markers, ``CUDA_VISIBLE_DEVICES=""`` so GPU
 cases skip themselves, ClearML's repository detection run synchronously: see ``suite_env``,
-the tests that download data sets left out: ``NEEDS_NETWORK``), with a time limit. The script prints a markdown table of passed / failed / errors / skipped
-per file and mode, and with ``--failures`` the failing test ids with the first line of their
+the tests that download data sets left out: ``NEEDS_NETWORK``), with a time limit. The script
+prints a markdown table of passed / failed / errors / skipped per file and mode, and with ``--failures`` the failing test ids with the first line of their
 error.
 
 Usage:
@@ -95,26 +95,30 @@ NEEDS_NETWORK = ("tests/ignite/handlers/test_lr_finder.py::test_distrib_gloo_cpu
 # Failures that are deliberate, documented differences: (mode or "*", test id prefix) ->
 # the reason. They are listed with the reason and do not fail --strict.
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
-    ("rewrite", "tests/ignite/handlers/test_time_profilers.py::test_profilers_wrong_inputs"): (
+    ("*", "tests/ignite/handlers/test_time_profilers.py::test_profilers_wrong_inputs"): (
         "oxignite's profilers write their CSV with the standard library, so write_results "
         "works without pandas instead of raising ModuleNotFoundError"
     ),
-    ("rewrite", "tests/ignite/metrics/vision/test_object_detection_map.py::test_no_torchvision"): (
+    ("*", "tests/ignite/metrics/vision/test_object_detection_map.py::test_no_torchvision"): (
         "oxignite's detection metrics compute box IoU themselves (ignite's values, exactly), "
         "so they need no torchvision and raise nothing without it"
     ),
-    ("rewrite", "tests/ignite/distributed/comp_models/test_native.py::test__native_dist_model"): (
+    ("*", "tests/ignite/distributed/comp_models/test_native.py::test__native_dist_model"): (
         "_NativeDistModel.available_backends lists the backends usable on this machine (NCCL "
         "only with a CUDA device, no MPI: oxignite starts gloo and nccl), where ignite lists "
         "those compiled into torch and fails later, at initialization"
     ),
-    ("rewrite", "tests/ignite/distributed/comp_models/test_base.py::test__encode_input_data"): (
+    ("*", "tests/ignite/distributed/comp_models/test_base.py::test__encode_input_data"): (
         "tests ignite's private wire format for safe-mode broadcast (a 512-int message); "
         "oxignite describes the source's value in its own format (same results: "
         "tests/distributed/test_idist_two_process.py compares them)"
     ),
-    ("rewrite", "tests/ignite/distributed/comp_models/test_base.py::test__decode_as_placeholder"): (
+    ("*", "tests/ignite/distributed/comp_models/test_base.py::test__decode_as_placeholder"): (
         "tests ignite's private wire format for safe-mode broadcast (see test__encode_input_data)"
+    ),
+    ("accelerate", "tests/ignite/handlers/test_neptune_logger.py::test_logs_version"): (
+        "under accelerate ignite.__version__ stays pytorch-ignite's (projects such as MONAI "
+        "check it) while the NeptuneLogger that runs is oxignite's, which records its own"
     ),
 }
 PYTEST_INI = """[pytest]

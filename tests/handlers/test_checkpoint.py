@@ -752,3 +752,54 @@ def test_save_func_is_what_a_save_calls_and_only_on_the_saving_rank(tmp_path):
     Recording(tmp_path / "other", save_on_rank=1)({"a": torch.ones(1)}, "b.pt")  # rank 0 here
     assert calls == [("a.pt", torch.save)]
     assert os.listdir(tmp_path) == ["a.pt"]
+
+
+def _fixed_name_saver(handlers_mod, dirname, fixed):
+    """MONAI's CheckpointSaver's save handler: every checkpoint written to one fixed name."""
+
+    class FixedNameSaver(handlers_mod.DiskSaver):
+        def __call__(self, checkpoint, filename, metadata=None):
+            super().__call__(checkpoint, fixed, metadata)
+
+        def remove(self, filename):
+            super().remove(fixed)
+
+    return FixedNameSaver(str(dirname), require_empty=False)
+
+
+def test_save_handler_with_its_own_names_keeps_ignites_order(tmp_path):
+    """ignite removes the checkpoint that drops out, then saves; a handler that maps names its
+    own way (one fixed name) must end with its file, as with ignite."""
+    kept = {}
+    for name, engine_mod, handlers_mod in (
+        ("ignite", ig_engine, ig_handlers),
+        ("oxignite", ox_engine, ckpt_module),
+    ):
+        model = torch.nn.Linear(2, 1)
+        engine = engine_mod.Engine(lambda e, b: None)
+        checkpoint = handlers_mod.Checkpoint(
+            {"model": model}, _fixed_name_saver(handlers_mod, tmp_path / name, "final.pt"), n_saved=1
+        )
+        engine.add_event_handler(engine_mod.Events.ITERATION_COMPLETED, checkpoint)
+        engine.run(range(3))
+        kept[name] = sorted(p.name for p in (tmp_path / name).iterdir())
+    assert kept["oxignite"] == kept["ignite"] == ["final.pt"]
+
+
+def test_disk_saver_removes_the_old_file_after_writing_the_new_one(tmp_path, monkeypatch):
+    """oxignite's own DiskSaver: the file that drops out goes only once the new one is there."""
+    order = []
+    saver = DiskSaver(str(tmp_path), require_empty=False)
+    real_remove = DiskSaver.remove
+    monkeypatch.setattr(
+        DiskSaver,
+        "remove",
+        lambda self, f: order.append(("remove", f, sorted(os.listdir(tmp_path))))
+        or real_remove(self, f),
+    )
+    engine = Engine(lambda e, b: None)
+    engine.add_event_handler(
+        Events.ITERATION_COMPLETED, Checkpoint({"model": torch.nn.Linear(2, 1)}, saver, n_saved=1)
+    )
+    engine.run(range(2))
+    assert order == [("remove", "model_1.pt", ["model_1.pt", "model_2.pt"])]

@@ -23,6 +23,7 @@ from torch import nn
 import oxignite.distributed as idist
 from oxignite.base import Serializable
 from oxignite.engine import Engine, EventEnum, Events
+from oxignite.engine.natives import overrides
 from oxignite.handlers._checkpoint_async import BackgroundWriter, StoragePool, snapshot
 from oxignite.handlers.utils import _tree_apply2
 from oxignite.utils import _tree_map
@@ -373,8 +374,11 @@ class Checkpoint(Serializable):
             "priority": priority,
         }
 
-        # Compute the new list of kept items; the file that drops out is removed only after
-        # the new one has been written, so a failing save never loses the previous checkpoint.
+        # Compute the new list of kept items. With oxignite's own DiskSaver the file that drops
+        # out is removed only after the new one has been written, so a failing save never
+        # loses the previous checkpoint. Any other save handler gets ignite's order (remove,
+        # then save): it may map names its own way (MONAI's CheckpointSaver writes every
+        # checkpoint to one fixed name, which a later removal would delete).
         saved = list(self._saved)
         to_remove: Checkpoint.Item | None = None
         same = [i for i, it in enumerate(saved) if it.filename == filename]
@@ -388,14 +392,18 @@ class Checkpoint(Serializable):
         if self.include_self:
             checkpoint["checkpointer"] = self._items_state_dict(saved)
 
+        removes = to_remove is not None and isinstance(self.save_handler, BaseSaveHandler)
+        remove_after = removes and _names_files_as_given(self.save_handler)
+        if removes and not remove_after:
+            self.save_handler.remove(to_remove.filename)  # type: ignore[union-attr]
         if isinstance(self.save_handler, BaseSaveHandler) or _accepts_three_args(self.save_handler):
             self.save_handler(checkpoint, filename, metadata)
         else:  # plain callables taking only (checkpoint, filename)
             self.save_handler(checkpoint, filename)
 
         self._saved = saved
-        if to_remove is not None and isinstance(self.save_handler, BaseSaveHandler):
-            self.save_handler.remove(to_remove.filename)
+        if remove_after:
+            self.save_handler.remove(to_remove.filename)  # type: ignore[union-attr]
         self._remove_temp_files()
 
         engine.fire_event(CheckpointEvents.SAVED_CHECKPOINT)
@@ -530,6 +538,14 @@ def _accepts_three_args(fn: Callable) -> bool:
     except ValueError:  # pragma: no cover - builtins without signature
         return True
     return True
+
+
+def _names_files_as_given(save_handler: Any) -> bool:
+    """Whether ``save_handler`` is oxignite's DiskSaver as it is (the file it writes and the
+    one it removes are the names it is given), not a subclass that changes either."""
+    return isinstance(save_handler, DiskSaver) and not overrides(
+        save_handler, DiskSaver, "__call__", "remove"
+    )
 
 
 class DiskSaver(BaseSaveHandler):
