@@ -41,9 +41,10 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from metrics_update import hand_accuracy  # the same loop measures Accuracy in both benches

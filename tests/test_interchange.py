@@ -10,8 +10,9 @@ as if it had never switched.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ignite.engine as ig_engine
 import ignite.handlers as ig_handlers

@@ -1,9 +1,9 @@
 """Type stubs for oxignite's native core (rust/src). Private: use oxignite.engine."""
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
-from typing_extensions import Self, TypeAlias, disjoint_base, final
+from typing_extensions import Self, disjoint_base, final
 
 __all__ = [
     "BUILTIN_EVENTS",

@@ -12,8 +12,9 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ignite.contrib.engines.common as ig_common
 import ignite.engine as ig_engine

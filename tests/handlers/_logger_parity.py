@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Callable
+from collections.abc import Callable
 
 import ignite.engine as ig_engine
 import ignite.handlers.utils as ig_utils

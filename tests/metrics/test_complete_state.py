@@ -5,8 +5,9 @@ probabilities only) and whose loader ignores the extra keys we add."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import oxignite.metrics as ox
 import pytest

@@ -6,8 +6,8 @@ import logging
 import os
 import socket
 import warnings
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.multiprocessing as mp

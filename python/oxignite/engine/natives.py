@@ -13,7 +13,8 @@ handle back to the Python call.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from oxignite._core import NativeSpec
 

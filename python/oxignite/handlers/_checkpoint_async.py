@@ -16,7 +16,8 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

@@ -6,7 +6,8 @@ re-exports it from here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from oxignite.engine import Engine, Events
 from oxignite.handlers.param_scheduler import BaseParamScheduler

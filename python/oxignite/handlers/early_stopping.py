@@ -6,8 +6,8 @@ import logging
 import numbers
 import warnings
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from oxignite.base import Serializable
 from oxignite.engine import Engine, Events

@@ -4,7 +4,8 @@ written to a standard ``logging.Logger``. Needs no third-party package."""
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 from oxignite.engine import Engine, Events
 from oxignite.handlers.clearml_logger import ClearMLLogger  # noqa: F401 - see _logger_class
@@ -42,7 +42,7 @@ __all__ = [
     "setup_wandb_logging",
 ]
 
-_MetricNames = Union[str, list[str]]
+_MetricNames = str | list[str]
 
 
 def _logger_class(name: str) -> Any:

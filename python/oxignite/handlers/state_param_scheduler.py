@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import warnings
 from bisect import bisect_right
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from oxignite.engine import Engine, Events
 from oxignite.handlers.param_scheduler import BaseParamScheduler, _PiecewiseLinearMixin

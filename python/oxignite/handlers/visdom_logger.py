@@ -7,8 +7,9 @@ the logger talks to a running server (``python -m visdom.server``).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn

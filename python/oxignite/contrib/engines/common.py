@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler as PyTorchLRScheduler

@@ -17,9 +17,10 @@ Example::
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from numbers import Number
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
