@@ -30,6 +30,8 @@ from oxignite.handlers import Checkpoint, DiskSaver
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from ._job_tools import InterruptingWriter, wrap_nth_temp_file
+
 CHECKPOINT_EVERY = 6
 MAX_EPOCHS = 4  # 8 batches per epoch: checkpoints at 6, 12, 18, 24 (an epoch end), 30
 N_SAVED = 2
@@ -43,50 +45,10 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-class _KillingWriter:
-    """A file object that SIGKILLs its process once ``nbytes`` have been written to it."""
-
-    def __init__(self, real: Any, nbytes: int) -> None:
-        self._real, self._left = real, nbytes
-
-    def write(self, data: Any) -> int:
-        size = len(memoryview(data))
-        if size >= self._left:
-            self._real.write(memoryview(data)[: self._left])
-            self._real.flush()
-            _die()
-        self._left -= size
-        return self._real.write(data)
-
-    def flush(self) -> None:
-        self._real.flush()
-        _die()  # the save was shorter than nbytes: stop before the rename
-
-    def fileno(self) -> int:
-        return self._real.fileno()
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._real.close()
-
-
 def _kill_inside_save(nth: int, nbytes: int) -> None:
-    """DiskSaver opens its temporary file with os.fdopen: the n-th one written gets killed."""
-    real_fdopen = os.fdopen
-    count = 0
-
-    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        nonlocal count
-        f = real_fdopen(fd, mode, *args, **kwargs)
-        if mode == "wb":
-            count += 1
-            if count == nth:
-                return _KillingWriter(f, nbytes)
-        return f
-
-    os.fdopen = fdopen
+    """The n-th temporary checkpoint file written gets its process SIGKILLed after ``nbytes``
+    (or at its flush, when shorter): before the rename."""
+    wrap_nth_temp_file(nth, lambda f: InterruptingWriter(f, nbytes, _die, _die))
 
 
 def latest_checkpoint(dirname: Path) -> Path | None:

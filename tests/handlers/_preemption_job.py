@@ -33,6 +33,8 @@ from oxignite.handlers import Checkpoint, DiskSaver, TerminateOnSignal, resume_f
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from ._job_tools import InterruptingWriter, wrap_nth_temp_file
+
 CHECKPOINT_EVERY = 5
 MAX_EPOCHS = 4  # 8 batches per epoch: 32 iterations
 STOPPED = 75  # EX_TEMPFAIL: "run me again"
@@ -46,50 +48,12 @@ def _signal_group() -> None:
     os.killpg(os.getpgid(0), signal.SIGTERM)
 
 
-class _SignallingWriter:
-    """A file object that signals its process group once ``nbytes`` have been written."""
-
-    def __init__(self, real: Any, nbytes: int) -> None:
-        self._real, self._left = real, nbytes
-
-    def write(self, data: Any) -> int:
-        size = len(memoryview(data))
-        if 0 < self._left <= size:
-            _signal_group()
-        self._left -= size
-        return self._real.write(data)
-
-    def flush(self) -> None:
-        if self._left > 0:  # the file was shorter than nbytes
-            self._left = 0
-            _signal_group()
-        self._real.flush()
-
-    def fileno(self) -> int:
-        return self._real.fileno()
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._real.close()
-
-
 def _signal_inside_save(nth: int, nbytes: int) -> None:
-    """DiskSaver opens its temporary file with os.fdopen: the n-th one signals mid-write."""
-    real_fdopen = os.fdopen
-    count = 0
-
-    def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        nonlocal count
-        f = real_fdopen(fd, mode, *args, **kwargs)
-        if mode == "wb":
-            count += 1
-            if count == nth:
-                return _SignallingWriter(f, nbytes)
-        return f
-
-    os.fdopen = fdopen
+    """The n-th temporary checkpoint file written signals the job's process group after
+    ``nbytes`` (or at its flush, when shorter), and the save goes on."""
+    wrap_nth_temp_file(
+        nth, lambda f: InterruptingWriter(f, nbytes, _signal_group, _signal_group)
+    )
 
 
 def train(

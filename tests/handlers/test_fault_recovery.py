@@ -15,63 +15,30 @@ sleeps.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import signal
-import threading
 from pathlib import Path
 
 import pytest
 import torch
 
 from . import _fault_job
+from ._job_tools import read_trace, run_job
 
-_CONTEXT = multiprocessing.get_context("fork")
 TOTAL_ITERATIONS = 8 * _fault_job.MAX_EPOCHS
-JOB_TIMEOUT = 120  # seconds; a job takes about one
 
 
 def _run_job(workdir: Path, kill: tuple | None = None) -> int:
     """Runs the job until it exits; returns its exit code (-9 when killed)."""
-    progress, job_progress = _CONTEXT.Pipe(duplex=False)
     job_kill = None if kill is None or kill[0] == "parent" else kill
-    proc = _CONTEXT.Process(target=_fault_job.train, args=(str(workdir), job_kill, job_progress))
-    proc.start()
-    job_progress.close()
-    with progress:
-        if kill is not None and kill[0] == "parent":
-            # Kill once the job has reported kill[1] more iterations: it is then somewhere in
-            # the next one (or in its checkpoint save, or in a pass's setup).
-            for _ in range(kill[1]):
-                try:
-                    if not progress.poll(JOB_TIMEOUT):
-                        break
-                    progress.recv()
-                except EOFError:  # the job ended first
-                    break
-            os.kill(proc.pid, signal.SIGKILL)
-        # join() waits on the process itself (a timeout would wait on a pipe that the
-        # DataLoader workers of a killed job keep open for seconds); a hung job is killed by
-        # the watchdog and fails the test instead of hanging the suite.
-        timed_out = threading.Event()
-
-        def expire() -> None:
-            timed_out.set()
-            proc.kill()
-
-        watchdog = threading.Timer(JOB_TIMEOUT, expire)
-        watchdog.start()
-        proc.join()
-        watchdog.cancel()
-    if timed_out.is_set():
-        pytest.fail(f"the job did not finish within {JOB_TIMEOUT} s")
-    return proc.exitcode
-
-
-def _trace(workdir: Path) -> list[tuple[int, str]]:
-    lines = (workdir / "trace.txt").read_text().splitlines()
-    return [(int(it), loss) for it, loss in (line.split() for line in lines)]
+    parent_kill = kill[1] if kill is not None and kill[0] == "parent" else None
+    return run_job(
+        _fault_job.train,
+        (str(workdir), job_kill),
+        parent_kill,
+        lambda pid: os.kill(pid, signal.SIGKILL),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +90,9 @@ def test_killed_job_resumes_bit_exactly(reference: Path, tmp_path: Path, seed: i
     for name, value in expected.items():
         assert torch.equal(final[name], value), name
 
-    expected_trace = dict(_trace(reference))
+    expected_trace = dict(read_trace(reference))
     assert sorted(expected_trace) == list(range(1, TOTAL_ITERATIONS + 1))
-    trace = _trace(tmp_path)
+    trace = read_trace(tmp_path)
     assert len(trace) > TOTAL_ITERATIONS  # some iterations ran again after a resume
     for iteration, loss in trace:
         assert loss == expected_trace[iteration], iteration

@@ -16,7 +16,6 @@ iteration must run exactly once with the uninterrupted run's loss. The same with
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import random
 import signal
@@ -27,50 +26,21 @@ import pytest
 import torch
 
 from . import _preemption_dist_job, _preemption_job
+from ._job_tools import CONTEXT, JOB_TIMEOUT, read_trace, run_job
 
-_CONTEXT = multiprocessing.get_context("fork")
 TOTAL_ITERATIONS = 8 * _preemption_job.MAX_EPOCHS
-JOB_TIMEOUT = 120  # seconds; a job takes about one
 
 
 def _run_job(workdir: Path, async_save: bool, signal_at: tuple | None = None) -> int:
     """Runs the job until it exits; returns its exit code."""
-    progress, job_progress = _CONTEXT.Pipe(duplex=False)
     job_signal = None if signal_at is None or signal_at[0] == "parent" else signal_at
-    proc = _CONTEXT.Process(
-        target=_preemption_job.train, args=(str(workdir), async_save, job_signal, job_progress)
+    parent_signal = signal_at[1] if signal_at is not None and signal_at[0] == "parent" else None
+    return run_job(
+        _preemption_job.train,
+        (str(workdir), async_save, job_signal),
+        parent_signal,
+        lambda pid: os.killpg(pid, signal.SIGTERM),  # the job leads its process group
     )
-    proc.start()
-    job_progress.close()
-    with progress:
-        if signal_at is not None and signal_at[0] == "parent":
-            for _ in range(signal_at[1]):
-                try:
-                    if not progress.poll(JOB_TIMEOUT):
-                        break
-                    progress.recv()
-                except EOFError:  # the job ended first
-                    break
-            else:
-                os.killpg(proc.pid, signal.SIGTERM)  # the job leads its process group
-        timed_out = threading.Event()
-
-        def expire() -> None:
-            timed_out.set()
-            proc.kill()
-
-        watchdog = threading.Timer(JOB_TIMEOUT, expire)
-        watchdog.start()
-        proc.join()
-        watchdog.cancel()
-    if timed_out.is_set():
-        pytest.fail(f"the job did not finish within {JOB_TIMEOUT} s")
-    return proc.exitcode
-
-
-def _trace(workdir: Path) -> list[tuple[int, str]]:
-    lines = (workdir / "trace.txt").read_text().splitlines()
-    return [(int(it), loss) for it, loss in (line.split() for line in lines)]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +71,7 @@ def test_signalled_job_continues_exactly(
         code = _run_job(tmp_path, async_save, signal_at)
         assert code == _preemption_job.STOPPED, (signal_at, code)  # stopped, not killed
         # The stop saved exactly the last iteration that ran; no temporary file is left.
-        last_iteration = _trace(tmp_path)[-1][0]
+        last_iteration = read_trace(tmp_path)[-1][0]
         assert (ckpt_dir / f"checkpoint_{last_iteration}.pt").exists(), signal_at
         assert not [n for n in os.listdir(ckpt_dir) if n.endswith(".tmp")], signal_at
         for path in ckpt_dir.glob("*.pt"):
@@ -115,8 +85,8 @@ def test_signalled_job_continues_exactly(
         assert torch.equal(final[name], value), name
 
     # Every iteration ran exactly once, with the uninterrupted run's loss.
-    assert _trace(tmp_path) == _trace(reference)
-    assert [it for it, _ in _trace(reference)] == list(range(1, TOTAL_ITERATIONS + 1))
+    assert read_trace(tmp_path) == read_trace(reference)
+    assert [it for it, _ in read_trace(reference)] == list(range(1, TOTAL_ITERATIONS + 1))
     assert len(list(ckpt_dir.glob("*.pt"))) == 2  # n_saved kept pruning across restarts
 
 
@@ -128,7 +98,7 @@ def test_distributed_signal_to_one_rank_stops_both_at_the_same_iteration(tmp_pat
     if not (dist.is_available() and dist.is_gloo_available()):
         pytest.skip("needs torch.distributed gloo")
     procs = [
-        _CONTEXT.Process(target=_preemption_dist_job.scenario, args=(rank, str(tmp_path)))
+        CONTEXT.Process(target=_preemption_dist_job.scenario, args=(rank, str(tmp_path)))
         for rank in range(2)
     ]
     for proc in procs:
