@@ -8,12 +8,58 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import torch
+from oxignite.engine import Events, create_supervised_trainer
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 CONTEXT = multiprocessing.get_context("fork")
 JOB_TIMEOUT = 120  # seconds; a job takes about one
+
+# Creating an optimizer imports torch._dynamo (seconds): done once when the tests import this
+# module, not in every forked job.
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def training(workdir: Path) -> SimpleNamespace:
+    """The jobs' seeded training: a shuffling DataLoader with 2 (forked) workers and no
+    explicit generator, an MLP with dropout, SGD with momentum, an LR scheduler stepped every
+    iteration, ``create_supervised_trainer(..., deterministic=True)``. Each iteration appends
+    ``"<iteration> <loss as float.hex()>"`` to ``workdir/trace.txt``. Returns ``loader``,
+    ``model``, ``trainer`` and ``to_save`` (what a checkpoint holds)."""
+    # DataLoader workers are forked, as in a script run on Linux, however this job started.
+    multiprocessing.set_start_method("fork", force=True)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(60, 16, generator=g)
+    y = x[:, :4].argmax(dim=1)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True, num_workers=2)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.8)
+    trainer = create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss(), deterministic=True)
+    trace = os.open(workdir / "trace.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+
+    @trainer.on(Events.ITERATION_COMPLETED)
+    def record(engine: Any) -> None:
+        os.write(trace, f"{engine.state.iteration} {float(engine.state.output).hex()}\n".encode())
+
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, lambda: scheduler.step())
+    to_save = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "trainer": trainer}
+    return SimpleNamespace(loader=loader, model=model, trainer=trainer, to_save=to_save)
+
+
+def report_progress(trainer: Any, progress: Any) -> None:
+    """Send each completed iteration through ``progress`` (a Connection), if given."""
+    if progress is not None:
+        trainer.add_event_handler(
+            Events.ITERATION_COMPLETED, lambda engine: progress.send(engine.state.iteration)
+        )
 
 
 def run_job(

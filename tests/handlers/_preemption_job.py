@@ -1,8 +1,8 @@
 """The training job of the preemption suite (test_preemption.py), run in a child process that
 leads its own process group (its DataLoader workers are in it too).
 
-The fault suite's job (``_fault_job``: a seeded MLP, a shuffling DataLoader with 2 workers,
-dropout, SGD with momentum, an LR scheduler, ``create_supervised_trainer(...,
+The fault suite's training (``_job_tools.training``: a seeded MLP, a shuffling DataLoader
+with 2 workers, dropout, SGD with momentum, an LR scheduler, ``create_supervised_trainer(...,
 deterministic=True)``), stopped the way clusters stop jobs: a signal to the whole process
 group. It checkpoints every ``CHECKPOINT_EVERY`` iterations and at TERMINATE, stops on SIGTERM
 with :class:`TerminateOnSignal`, and resumes with :func:`resume_from_latest` when started
@@ -20,7 +20,6 @@ process group at a given point:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -28,21 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from oxignite.engine import Events, create_supervised_trainer
+from oxignite.engine import Events
 from oxignite.handlers import Checkpoint, DiskSaver, TerminateOnSignal, resume_from_latest
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from ._job_tools import InterruptingWriter, wrap_nth_temp_file
+from ._job_tools import InterruptingWriter, report_progress, training, wrap_nth_temp_file
 
 CHECKPOINT_EVERY = 5
 MAX_EPOCHS = 4  # 8 batches per epoch: 32 iterations
 STOPPED = 75  # EX_TEMPFAIL: "run me again"
-
-# Creating an optimizer imports torch._dynamo (seconds): done once when this module is
-# imported by the test, not in every job.
-torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-
 
 def _signal_group() -> None:
     os.killpg(os.getpgid(0), signal.SIGTERM)
@@ -61,38 +53,18 @@ def train(
 ) -> None:
     os.setpgid(0, 0)  # lead a process group: the signal goes to the workers too
     workdir_path = Path(workdir)
-    multiprocessing.set_start_method("fork", force=True)
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(60, 16, generator=g)
-    y = x[:, :4].argmax(dim=1)
-    loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True, num_workers=2)
-    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 4))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.8)
-    trainer = create_supervised_trainer(model, optimizer, nn.CrossEntropyLoss(), deterministic=True)
-
-    trace = os.open(workdir_path / "trace.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    job = training(workdir_path)
+    trainer = job.trainer
     fetched = 0
 
-    @trainer.on(Events.ITERATION_COMPLETED)
-    def record(engine: Any) -> None:
-        os.write(trace, f"{engine.state.iteration} {float(engine.state.output).hex()}\n".encode())
-
-    trainer.add_event_handler(Events.ITERATION_COMPLETED, lambda: scheduler.step())
     stop = TerminateOnSignal()
     trainer.add_event_handler(Events.ITERATION_COMPLETED, stop)
-    to_save = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "trainer": trainer}
     saver = DiskSaver(workdir_path / "ckpt", require_empty=False, async_save=async_save)
-    checkpoint = Checkpoint(to_save, saver, n_saved=2, include_self=True)
+    checkpoint = Checkpoint(job.to_save, saver, n_saved=2, include_self=True)
     trainer.add_event_handler(Events.ITERATION_COMPLETED(every=CHECKPOINT_EVERY), checkpoint)
     trainer.add_event_handler(Events.TERMINATE, checkpoint)
 
-    if progress is not None:
-        trainer.add_event_handler(
-            Events.ITERATION_COMPLETED, lambda engine: progress.send(engine.state.iteration)
-        )
+    report_progress(trainer, progress)
     if signal_at is not None and signal_at[0] == "loading":
 
         @trainer.on(Events.GET_BATCH_STARTED)
@@ -106,7 +78,7 @@ def train(
         _signal_inside_save(signal_at[1], signal_at[2])
 
     resume_from_latest(checkpoint)
-    trainer.run(loader, max_epochs=MAX_EPOCHS)
+    trainer.run(job.loader, max_epochs=MAX_EPOCHS)
     if stop.stopped:
         sys.exit(STOPPED)
-    torch.save(model.state_dict(), workdir_path / "final.pt")
+    torch.save(job.model.state_dict(), workdir_path / "final.pt")
