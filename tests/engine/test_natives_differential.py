@@ -110,6 +110,18 @@ def bar_texts(text: str) -> tuple:
     return tuple(map(last_frame, closed)), last_frame(left_open)
 
 
+def run_leg(leg: str, engine: Any, n: int, max_epochs: int, epoch_length: int) -> str | None:
+    """Runs ``engine`` over ``range(n)`` on ``leg`` (natives on / off, or ignite), warnings
+    silenced; returns the name of the error it raised, if any."""
+    with natives(leg), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            engine.run(range(n), max_epochs=max_epochs, epoch_length=epoch_length)
+        except Exception as e:  # noqa: BLE001 - the same error on every leg is the property
+            return type(e).__name__
+    return None
+
+
 def run_loss(leg: str, run: LossRun) -> dict:
     """Runs ``run`` on one leg; returns what it observed."""
     L = lib(leg)
@@ -151,15 +163,7 @@ def run_loss(leg: str, run: LossRun) -> dict:
         timing = tuple((t.step_count, t.running) for t in timers)
         seen.append((engine.state.iteration, plain(engine.state.metrics), timing))
 
-    error = None
-    with natives(leg), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            engine.run(
-                range(len(run.steps)), max_epochs=run.max_epochs, epoch_length=run.epoch_length
-            )
-        except Exception as e:  # noqa: BLE001 - the same error on every leg is the property
-            error = type(e).__name__
+    error = run_leg(leg, engine, len(run.steps), run.max_epochs, run.epoch_length)
     closed, left_open = bar_texts(file.getvalue())
     for timer in timers:
         assert timer.total >= 0 and timer.value() >= 0, leg
@@ -324,15 +328,8 @@ def _run_pair_metric(leg: str, run: PairRun, name: str, make: Any) -> tuple:
     engine.add_event_handler(
         L.Events.EPOCH_COMPLETED, lambda e: seen.append(plain(e.state.metrics))
     )
-    with natives(leg), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            engine.run(
-                range(len(run.preds)), max_epochs=run.max_epochs, epoch_length=run.epoch_length
-            )
-        except Exception as e:  # noqa: BLE001 - the same error on every leg is the property
-            return ("error", type(e).__name__, tuple(seen))
-    return tuple(seen)
+    error = run_leg(leg, engine, len(run.preds), run.max_epochs, run.epoch_length)
+    return tuple(seen) if error is None else ("error", error, tuple(seen))
 
 
 def epoch_metrics(m: Any) -> dict:
