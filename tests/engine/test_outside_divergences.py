@@ -3,6 +3,7 @@ pytorch-ignite 0.5.5: stale host reads, a sampler's ``set_epoch``, counters give
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import subprocess
 import sys
@@ -29,16 +30,10 @@ LIBS = {
 
 @pytest.fixture(params=["natives on", "natives off"])
 def natives(request):
-    with oxignite.natives.disabled() if request.param == "natives off" else _nothing():
+    with (
+        oxignite.natives.disabled() if request.param == "natives off" else contextlib.nullcontext()
+    ):
         yield request.param
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 # -- 1. a host read serves only the firing it was made in --------------------------------
@@ -299,7 +294,7 @@ def test_switched_off_every_handler_is_called():
         engine.add_event_handler(ox_engine.Events.ITERATION_COMPLETED, ox_handlers.TerminateOnNan())
         timer = ox_handlers.Timer()
         timer.attach(engine, step=ox_engine.Events.ITERATION_COMPLETED)
-        switch = oxignite.natives.disabled() if mode == "off" else _nothing()
+        switch = oxignite.natives.disabled() if mode == "off" else contextlib.nullcontext()
         with switch:
             counts[mode] = (
                 _python_calls(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 
@@ -201,7 +202,7 @@ def test_bar_before_the_stopping_handler_draws_ignites_text(stop, natives, minit
         engine.add_event_handler(
             engine_mod.Events.ITERATION_COMPLETED(once=2), lambda e: getattr(e, stop)()
         )
-        with oxignite.natives.disabled() if natives == "off" else _Nothing():
+        with oxignite.natives.disabled() if natives == "off" else contextlib.nullcontext():
             engine.run([0] * 3, max_epochs=2)
         frames.append(_frames(stream.getvalue()))
         if bar.pbar is not None:  # left open by terminate: later bars would sit below it
@@ -214,14 +215,6 @@ def test_bar_before_the_stopping_handler_draws_ignites_text(stop, natives, minit
     assert ours[-1] == ignites[-1]
     assert "loss=0.5" in ours[-1]  # the stopping iteration's loss
     assert _is_subsequence(ours, ignites)  # ignite draws more frames, never other ones
-
-
-class _Nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_missing_tqdm_error_is_ignites(monkeypatch):
